@@ -1,0 +1,21 @@
+"""evtsim: a deterministic simulator of Windows kernel event objects, for teaching.
+
+Threads are generator functions; every API call is yielded and is one atomic step.
+The engine is pure Python with no threads, processes or network (it runs in Pyodide);
+matplotlib and ipywidgets are imported only by the view modules.
+"""
+from .errors import (BadArgumentError, BugCheckError, EvtsimError, MachineStateError,
+                     MissingYieldError, NotACallError, ProtocolError, WouldBlockError,
+                     WrongSurfaceError)
+from .machine import BugCheckInfo, DeadlockReport, Machine, Process, RunResult
+from .scheduler import Thread, WaitInfo
+from .trace import TraceRecord
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Machine", "Process", "Thread", "WaitInfo", "RunResult", "BugCheckInfo",
+    "DeadlockReport", "TraceRecord", "EvtsimError", "ProtocolError", "MissingYieldError",
+    "NotACallError", "WrongSurfaceError", "BadArgumentError", "MachineStateError",
+    "WouldBlockError", "BugCheckError", "__version__",
+]

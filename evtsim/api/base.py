@@ -1,0 +1,107 @@
+"""The door into the simulated kernel: calls are values a thread yields.
+
+As in curio, a yield is a system call. Calling `k.KeSetEvent(ev)` does nothing yet: it
+returns a `Call` that remembers the learner's line. Yielding it hands it to the
+scheduler, which runs it as one atomic step and sends the result back. A call that is
+made but never yielded is caught at the thread's next yield (or when it ends) and
+reported with the line where it was made.
+
+`syscall` turns a method whose body is the implementation into such a call factory.
+The same surface class serves `m.kernel`, whose calls run at once.
+"""
+from __future__ import annotations
+
+import sys
+from functools import wraps
+
+from ..errors import WrongSurfaceError
+
+KERNEL_PREFIXES = ("Ke", "Io", "Zw", "Nt", "Ob", "Ps", "Rtl", "Ex", "Mm")
+WIN32_ROUTINES = frozenset({
+    "CreateEvent", "CreateEventA", "CreateEventW", "CreateEventEx", "OpenEvent",
+    "SetEvent", "ResetEvent", "PulseEvent", "WaitForSingleObject",
+    "WaitForSingleObjectEx", "WaitForMultipleObjects", "WaitForMultipleObjectsEx",
+    "SignalObjectAndWait", "CloseHandle", "GetLastError", "SetLastError", "Sleep",
+    "SleepEx", "QueueUserAPC", "CreateFile", "DeviceIoControl",
+})
+
+
+class Call:
+    """An API call made by a thread, waiting to be yielded and run."""
+
+    __slots__ = ("name", "impl", "surface", "args", "kwargs", "line", "filename",
+                 "deadline")
+
+    def __init__(self, name, impl, surface, args, kwargs, line, filename):
+        self.name = name
+        self.impl = impl
+        self.surface = surface
+        self.args = args
+        self.kwargs = kwargs
+        self.line = line
+        self.filename = filename
+        self.deadline = None        # absolute timeout, fixed the first time a wait runs
+
+    def run(self):
+        return self.impl(self.surface, *self.args, **self.kwargs)
+
+    def __repr__(self) -> str:
+        from ..trace import describe
+        parts = [repr(describe(a)) for a in self.args]
+        parts += [f"{k}={describe(v)!r}" for k, v in self.kwargs.items()]
+        return f"{self.name}({', '.join(parts)})"
+
+
+def syscall(impl):
+    """Make `impl(self, ...)` a call factory: it returns a Call instead of running."""
+    name = impl.__name__
+
+    @wraps(impl)
+    def make_call(self, *args, **kwargs):
+        if self.immediate:
+            return self.machine.call_now(self, name, impl, args, kwargs)
+        frame = sys._getframe(1)
+        call = Call(name, impl, self, args, kwargs, frame.f_lineno,
+                    frame.f_code.co_filename)
+        self.thread.unyielded.append(call)
+        return call
+
+    make_call.impl = impl
+    make_call.is_syscall = True
+    return make_call
+
+
+class Surface:
+    """Routines bound to one simulated thread (or, when `immediate`, run at once)."""
+
+    surface_name = "surface"
+    immediate = False
+
+    def __init__(self, machine, thread):
+        self.machine = machine
+        self.thread = thread
+
+    def routines(self) -> list[str]:
+        """The names of every routine this surface offers."""
+        return sorted(n for n in dir(type(self))
+                      if getattr(getattr(type(self), n), "is_syscall", False))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise self._unknown(name)
+
+    def _unknown(self, name: str) -> AttributeError:
+        is_kernel = name.startswith(KERNEL_PREFIXES)
+        if self.surface_name == "win32" and is_kernel:
+            return WrongSurfaceError(
+                f"{name} is a kernel routine; user-mode code ({self.thread.name}) cannot "
+                f"call it. Use the Win32 functions (SetEvent, WaitForSingleObject, ...).")
+        if self.surface_name == "kernel" and name in WIN32_ROUTINES:
+            return WrongSurfaceError(
+                f"{name} is a Win32 function; kernel code ({self.thread.name}) cannot call "
+                f"it. Use the kernel routines (KeSetEvent, KeWaitForSingleObject, ...).")
+        import difflib
+        close = difflib.get_close_matches(name, self.routines(), n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        return AttributeError(f"the {self.surface_name} surface has no routine {name!r}.{hint}")

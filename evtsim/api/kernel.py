@@ -1,0 +1,407 @@
+"""The kernel surface: Ke* routines as a driver calls them, with Windows names,
+Windows parameter order and Python values.
+
+Each routine checks its documented IRQL the way Driver Verifier does (a violation is a
+simulated bug check 0xC4 naming the rule), then acts through the dispatcher. Return
+values are what the kernel returns: `KeSetEvent` gives exactly 0 or 1, waits give an
+NTSTATUS. Optional trailing arguments have the defaults a driver would almost always
+pass. Sources: Microsoft's wdm.h reference pages and ReactOS ke/*.c.
+"""
+from __future__ import annotations
+
+from .. import dispatcher
+from ..dispatcher import (KEVENT, KTIMER, KWAIT_BLOCK, DispatcherObject, Executive,
+                          KernelMode, NotificationEvent, NotificationTimer,
+                          SynchronizationEvent, SynchronizationTimer, UserMode, WaitAll,
+                          WaitAny)
+from ..errors import BadArgumentError, BugCheckSignal, MachineStateError
+from ..scheduler import KDPC, Thread
+from ..status import (MAXIMUM_WAIT_OBJECTS, STATUS_ALERTED, STATUS_KERNEL_APC,
+                      STATUS_SUCCESS, STATUS_USER_APC,
+                      THREAD_WAIT_OBJECTS)
+from .base import Surface, syscall
+
+PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL = 0, 1, 2, 31
+IO_NO_INCREMENT = 0
+EVENT_INCREMENT = 1
+LEVEL_NAMES = {0: "PASSIVE_LEVEL", 1: "APC_LEVEL", 2: "DISPATCH_LEVEL", 31: "HIGH_LEVEL"}
+
+
+def level_name(irql: int) -> str:
+    return LEVEL_NAMES.get(irql, f"IRQL {irql}")
+
+
+class KernelApi(Surface):
+    """What kernel-mode code (System threads, DriverEntry, dispatch routines, DPCs) calls."""
+
+    surface_name = "kernel"
+
+    # --- argument checks: a Python mistake is an EvtsimError, not a traceback ----------
+    def _object(self, value, routine: str, kind=DispatcherObject) -> DispatcherObject:
+        if not isinstance(value, kind):
+            want = kind.kind if kind is not DispatcherObject else "a dispatcher object (KEVENT, KTIMER)"
+            raise BadArgumentError(f"{routine} needs {want}, not {value!r}")
+        if value.machine is not self.machine:
+            raise BadArgumentError(f"{routine}: {value.name} belongs to another Machine")
+        return value
+
+    def _verifier(self, routine: str, max_irql: int, rule: str | None = None) -> None:
+        irql = self.thread.irql
+        if irql > max_irql:
+            raise BugCheckSignal(
+                0xC4, rule or f"{routine} must be called at IRQL <= {level_name(max_irql)}",
+                f"{self.thread.name} called {routine} at {level_name(irql)}. Driver Verifier "
+                f"checks the IRQL each routine documents and stops the machine when a "
+                f"driver breaks it.")
+
+    @staticmethod
+    def _timeout(value, routine: str):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadArgumentError(
+                f"{routine}: a timeout is None (forever), 0 (poll), a negative number of "
+                f"100 ns units (relative) or a positive absolute time, not {value!r}")
+        return value
+
+    @staticmethod
+    def _mode(value, routine: str) -> int:
+        if value not in (KernelMode, UserMode) or isinstance(value, bool):
+            raise BadArgumentError(f"{routine}: WaitMode is KernelMode or UserMode, not {value!r}")
+        return value
+
+    def _wait_irql(self, routine: str, timeout) -> None:
+        """Waits: a non-zero timeout needs IRQL <= APC_LEVEL; a poll <= DISPATCH_LEVEL."""
+        thread = self.thread
+        if thread.wait_next:
+            return                       # KeSetEvent(Wait=TRUE) raised it on purpose
+        if thread.is_dpc and timeout != 0:
+            raise BugCheckSignal(
+                0xB8, "a DPC must never wait",
+                f"{routine} with a non-zero timeout was called inside a DPC routine. A DPC "
+                f"runs at DISPATCH_LEVEL in no particular thread, so it cannot wait. Poll "
+                f"with a zero timeout, or hand the work to a thread.")
+        if timeout == 0:
+            self._verifier(routine, DISPATCH_LEVEL,
+                           f"{routine} with a zero timeout must be called at IRQL <= "
+                           f"DISPATCH_LEVEL")
+        else:
+            self._verifier(routine, APC_LEVEL,
+                           f"{routine} with a non-zero timeout must be called at IRQL <= "
+                           f"APC_LEVEL")
+
+    def _raise_for_wait(self, routine: str, Wait) -> None:
+        """KeSetEvent/KePulseEvent with Wait=TRUE keep the IRQL raised for the next wait."""
+        if not Wait:
+            return
+        if self.immediate:
+            raise MachineStateError(f"m.kernel cannot use Wait=TRUE in {routine}: it never waits")
+        self._verifier(routine, APC_LEVEL,
+                       f"{routine} with Wait=TRUE must be called at IRQL <= APC_LEVEL")
+
+    def _after_wait_true(self, Wait) -> None:
+        if Wait:
+            thread = self.thread
+            thread.saved_irql = thread.irql
+            thread.irql = DISPATCH_LEVEL
+            thread.wait_next = True
+
+    # --- events ----------------------------------------------------------------------
+    @syscall
+    def KeInitializeEvent(self, Type, State, name: str | None = None) -> KEVENT:
+        """Make a new event. `name` is evtsim's label for views (KEVENTs have no name)."""
+        if Type not in (NotificationEvent, SynchronizationEvent) or isinstance(Type, bool):
+            raise BadArgumentError(
+                f"KeInitializeEvent: Type is NotificationEvent or SynchronizationEvent, "
+                f"not {Type!r}")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise BadArgumentError("KeInitializeEvent: name must be a non-empty string")
+        return KEVENT(self.machine, name or self.machine.object_name("Event"), Type,
+                      1 if State else 0)
+
+    @syscall
+    def KeSetEvent(self, Event, Increment=IO_NO_INCREMENT, Wait=False) -> int:
+        """Signal the event; return its previous state (exactly 0 or 1)."""
+        event = self._object(Event, "KeSetEvent", KEVENT)
+        self._verifier("KeSetEvent", DISPATCH_LEVEL)
+        self._raise_for_wait("KeSetEvent", Wait)
+        previous = dispatcher.signal(event)
+        self._after_wait_true(Wait)
+        return previous
+
+    @syscall
+    def KePulseEvent(self, Event, Increment=IO_NO_INCREMENT, Wait=False) -> int:
+        """Release current waiters as a set would, then leave the event not signaled."""
+        event = self._object(Event, "KePulseEvent", KEVENT)
+        self._verifier("KePulseEvent", DISPATCH_LEVEL)
+        self._raise_for_wait("KePulseEvent", Wait)
+        previous = dispatcher.pulse(event)
+        self._after_wait_true(Wait)
+        return previous
+
+    @syscall
+    def KeResetEvent(self, Event) -> int:
+        """Set the state to not signaled; return the previous state."""
+        event = self._object(Event, "KeResetEvent", KEVENT)
+        self._verifier("KeResetEvent", DISPATCH_LEVEL)
+        return dispatcher.reset(event)
+
+    @syscall
+    def KeClearEvent(self, Event) -> None:
+        """Set the state to not signaled; return nothing (cheaper than KeResetEvent)."""
+        event = self._object(Event, "KeClearEvent", KEVENT)
+        dispatcher.reset(event)
+
+    @syscall
+    def KeReadStateEvent(self, Event) -> int:
+        """The current state, 0 or 1."""
+        return self._object(Event, "KeReadStateEvent", KEVENT).SignalState
+
+    # --- waits -----------------------------------------------------------------------
+    @syscall
+    def KeWaitForSingleObject(self, Object, WaitReason=Executive, WaitMode=KernelMode,
+                              Alertable=False, Timeout=None) -> int:
+        """Wait until the object is signaled, an alert or APC ends the wait, or time runs out."""
+        obj = self._object(Object, "KeWaitForSingleObject")
+        mode = self._mode(WaitMode, "KeWaitForSingleObject")
+        timeout = self._timeout(Timeout, "KeWaitForSingleObject")
+        self._wait_irql("KeWaitForSingleObject", timeout)
+        return self.machine.wait(self.thread, (obj,), WaitAny, mode, bool(Alertable),
+                                 timeout, "KeWaitForSingleObject")
+
+    @syscall
+    def KeWaitForMultipleObjects(self, Count, Object, WaitType, WaitReason=Executive,
+                                 WaitMode=KernelMode, Alertable=False, Timeout=None,
+                                 WaitBlockArray=None) -> int:
+        """Wait for any (lowest index wins) or all (all or nothing) of the objects."""
+        routine = "KeWaitForMultipleObjects"
+        if isinstance(Count, bool) or not isinstance(Count, int) or Count < 1:
+            raise BadArgumentError(f"{routine}: Count must be a whole number >= 1, not {Count!r}")
+        if not isinstance(Object, (list, tuple)):
+            raise BadArgumentError(f"{routine}: Object must be a list of objects")
+        if Count > MAXIMUM_WAIT_OBJECTS:
+            raise BugCheckSignal(
+                0xC, f"no more than MAXIMUM_WAIT_OBJECTS ({MAXIMUM_WAIT_OBJECTS}) objects",
+                f"{self.thread.name} asked to wait on {Count} objects at once.")
+        if Count > THREAD_WAIT_OBJECTS and WaitBlockArray is None:
+            raise BugCheckSignal(
+                0xC, f"more than THREAD_WAIT_OBJECTS ({THREAD_WAIT_OBJECTS}) objects need "
+                     f"a WaitBlockArray",
+                f"{self.thread.name} waited on {Count} objects without passing WaitBlockArray. "
+                f"A thread has room for only {THREAD_WAIT_OBJECTS} wait blocks of its own.")
+        if Count > len(Object):
+            raise BadArgumentError(f"{routine}: Count is {Count} but Object has {len(Object)} entries")
+        if WaitType not in (WaitAny, WaitAll) or isinstance(WaitType, bool):
+            raise BadArgumentError(f"{routine}: WaitType is WaitAny or WaitAll, not {WaitType!r}")
+        objects = tuple(self._object(o, routine) for o in Object[:Count])
+        mode = self._mode(WaitMode, routine)
+        timeout = self._timeout(Timeout, routine)
+        self._wait_irql(routine, timeout)
+        return self.machine.wait(self.thread, objects, WaitType, mode, bool(Alertable),
+                                 timeout, routine)
+
+    @syscall
+    def KeDelayExecutionThread(self, WaitMode=KernelMode, Alertable=False, Interval=0) -> int:
+        """Sleep for a relative (negative) or until an absolute (positive) time."""
+        routine = "KeDelayExecutionThread"
+        mode = self._mode(WaitMode, routine)
+        if Interval is None:
+            raise BadArgumentError(f"{routine}: Interval is required (a negative number "
+                                   f"of 100 ns units to sleep)")
+        interval = self._timeout(Interval, routine)
+        if self.thread.is_dpc:
+            raise BugCheckSignal(0xB8, "a DPC must never wait",
+                                 f"{routine} was called inside a DPC routine.")
+        self._verifier(routine, APC_LEVEL)
+        return self.machine.wait(self.thread, (), WaitAny, mode, bool(Alertable), interval,
+                                 routine, timeout_status=STATUS_SUCCESS)
+
+    # --- IRQL ------------------------------------------------------------------------
+    @syscall
+    def KeGetCurrentIrql(self) -> int:
+        return self.thread.irql
+
+    def _irql_value(self, value, routine: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= HIGH_LEVEL:
+            raise BadArgumentError(f"{routine}: an IRQL is a whole number 0..31, not {value!r}")
+        if self.immediate:
+            raise MachineStateError(f"m.kernel always runs at PASSIVE_LEVEL; {routine} is for threads")
+        return value
+
+    @syscall
+    def KeRaiseIrql(self, NewIrql) -> int:
+        """Raise the IRQL; returns the old IRQL (C returns it through a pointer)."""
+        new = self._irql_value(NewIrql, "KeRaiseIrql")
+        old = self.thread.irql
+        if new < old:
+            raise BugCheckSignal(
+                0x9, "KeRaiseIrql cannot lower the IRQL",
+                f"{self.thread.name} asked KeRaiseIrql for {level_name(new)} while at "
+                f"{level_name(old)}. Use KeLowerIrql to go down.")
+        self.thread.irql = new
+        return old
+
+    @syscall
+    def KeLowerIrql(self, NewIrql) -> None:
+        """Go back down to the IRQL KeRaiseIrql returned."""
+        new = self._irql_value(NewIrql, "KeLowerIrql")
+        old = self.thread.irql
+        if new > old:
+            raise BugCheckSignal(
+                0xA, "KeLowerIrql cannot raise the IRQL",
+                f"{self.thread.name} asked KeLowerIrql for {level_name(new)} while at "
+                f"{level_name(old)}.")
+        if self.thread.is_dpc and new < DISPATCH_LEVEL:
+            raise BugCheckSignal(0xC4, "a DPC must return at DISPATCH_LEVEL",
+                                 f"{self.thread.name} lowered the IRQL below DISPATCH_LEVEL.")
+        self.thread.irql = new
+
+    # --- threads, alerts and APCs ----------------------------------------------------
+    @syscall
+    def PsGetCurrentThread(self) -> Thread:
+        return self.thread
+
+    @syscall
+    def KeQueryInterruptTime(self) -> int:
+        """Virtual time since boot, in 100 ns units."""
+        return self.machine.time
+
+    def _target(self, value, routine: str) -> Thread:
+        if not isinstance(value, Thread) or value.machine is not self.machine or value.is_dpc:
+            raise BadArgumentError(f"{routine} needs a thread of this machine, not {value!r}")
+        return value
+
+    @syscall
+    def KeAlertThread(self, Thread, AlertMode=KernelMode) -> bool:
+        """Alert a thread: end its alertable wait with STATUS_ALERTED, or mark it alerted."""
+        target = self._target(Thread, "KeAlertThread")
+        mode = self._mode(AlertMode, "KeAlertThread")
+        previous = target.alerted[mode]
+        if not previous:
+            wait = target.wait
+            if (target.state == "waiting" and wait is not None and wait.alertable
+                    and (mode == KernelMode or wait.mode == mode)):
+                target.unwait(STATUS_ALERTED)
+            else:
+                target.alerted[mode] = True
+        return previous
+
+    @syscall
+    def KeInsertQueueApc(self, Thread, Routine=None, Mode=KernelMode, Argument=None) -> bool:
+        """Queue an APC (KeInitializeApc + KeInsertQueueApc in one call).
+
+        A kernel APC takes a waiting thread out of its wait to run, then the thread waits
+        again; for that moment it is on no wait list and misses a pulse. A user APC ends
+        an alertable user-mode wait with STATUS_USER_APC. Routines are plain functions
+        called with `Argument`.
+        """
+        target = self._target(Thread, "KeInsertQueueApc")
+        mode = self._mode(Mode, "KeInsertQueueApc")
+        if Routine is not None and not callable(Routine):
+            raise BadArgumentError("KeInsertQueueApc: Routine must be a function or None")
+        if target.state == "terminated":
+            return False
+        wait = target.wait
+        if mode == KernelMode:
+            target.kernel_apcs.append((Routine, Argument))
+            if target.state == "waiting" and target.wait_irql == PASSIVE_LEVEL:
+                target.unwait(STATUS_KERNEL_APC)
+        else:
+            if Routine is None:
+                raise BadArgumentError("KeInsertQueueApc: a user APC needs a Routine")
+            target.user_apcs.append((Routine, Argument))
+            if target.state == "waiting" and wait.mode == UserMode and wait.alertable:
+                target.user_apc_pending = True
+                target.unwait(STATUS_USER_APC)
+        return True
+
+    # --- DPCs and timers -------------------------------------------------------------
+    @syscall
+    def KeInitializeDpc(self, DeferredRoutine, DeferredContext=None) -> KDPC:
+        """A DPC whose routine is `DeferredRoutine(k, Dpc, DeferredContext, Arg1, Arg2)`."""
+        if not callable(DeferredRoutine):
+            raise BadArgumentError("KeInitializeDpc needs a DeferredRoutine function")
+        name = getattr(DeferredRoutine, "__name__", None) or self.machine.object_name("Dpc")
+        return KDPC(DeferredRoutine, DeferredContext, name)
+
+    @syscall
+    def KeInsertQueueDpc(self, Dpc, SystemArgument1=None, SystemArgument2=None) -> bool:
+        """Queue the DPC; False if it was already queued."""
+        if not isinstance(Dpc, KDPC):
+            raise BadArgumentError(f"KeInsertQueueDpc needs a KDPC, not {Dpc!r}")
+        return self.machine.insert_dpc(Dpc, SystemArgument1, SystemArgument2)
+
+    @syscall
+    def KeRemoveQueueDpc(self, Dpc) -> bool:
+        """Take a queued DPC off the queue; False if it was not queued."""
+        if not isinstance(Dpc, KDPC):
+            raise BadArgumentError(f"KeRemoveQueueDpc needs a KDPC, not {Dpc!r}")
+        if not Dpc.queued:
+            return False
+        Dpc.queued = False
+        self.machine.dpc_queue.remove(Dpc)
+        return True
+
+    @syscall
+    def KeInitializeTimer(self, name: str | None = None) -> KTIMER:
+        """A notification timer, not signaled."""
+        return KTIMER(self.machine, name or self.machine.object_name("Timer"), NotificationTimer)
+
+    @syscall
+    def KeInitializeTimerEx(self, Type, name: str | None = None) -> KTIMER:
+        if Type not in (NotificationTimer, SynchronizationTimer) or isinstance(Type, bool):
+            raise BadArgumentError("KeInitializeTimerEx: Type is NotificationTimer or "
+                                   "SynchronizationTimer")
+        return KTIMER(self.machine, name or self.machine.object_name("Timer"), Type)
+
+    def _arm(self, timer: KTIMER, due, period: int, dpc, routine: str) -> bool:
+        if isinstance(due, bool) or not isinstance(due, int):
+            raise BadArgumentError(f"{routine}: DueTime is a negative relative or positive "
+                                   f"absolute time in 100 ns units, not {due!r}")
+        if isinstance(period, bool) or not isinstance(period, int) or period < 0:
+            raise BadArgumentError(f"{routine}: Period is a number of milliseconds >= 0")
+        if dpc is not None and not isinstance(dpc, KDPC):
+            raise BadArgumentError(f"{routine}: Dpc must be a KDPC or None")
+        self._verifier(routine, DISPATCH_LEVEL)
+        machine = self.machine
+        was_set = timer.due is not None
+        timer.generation += 1
+        dispatcher.set_state(timer, 0)
+        timer.due = machine.time - due if due < 0 else due
+        timer.period = period * 10_000
+        timer.dpc = dpc
+        machine.timers.add(timer.due, "ktimer", timer, timer.generation)
+        return was_set
+
+    @syscall
+    def KeSetTimer(self, Timer, DueTime, Dpc=None) -> bool:
+        """Arm the timer (TRUE if it was already set); it signals and queues Dpc when due."""
+        timer = self._object(Timer, "KeSetTimer", KTIMER)
+        return self._arm(timer, DueTime, 0, Dpc, "KeSetTimer")
+
+    @syscall
+    def KeSetTimerEx(self, Timer, DueTime, Period=0, Dpc=None) -> bool:
+        """KeSetTimer with a period in milliseconds (0: one shot)."""
+        timer = self._object(Timer, "KeSetTimerEx", KTIMER)
+        return self._arm(timer, DueTime, Period, Dpc, "KeSetTimerEx")
+
+    @syscall
+    def KeCancelTimer(self, Timer) -> bool:
+        """Disarm the timer; TRUE if it was set."""
+        timer = self._object(Timer, "KeCancelTimer", KTIMER)
+        was_set = timer.due is not None
+        timer.due = None
+        timer.generation += 1
+        return was_set
+
+    @syscall
+    def KeReadStateTimer(self, Timer) -> int:
+        return self._object(Timer, "KeReadStateTimer", KTIMER).SignalState
+
+
+__all__ = [
+    "KernelApi", "NotificationEvent", "SynchronizationEvent", "NotificationTimer",
+    "SynchronizationTimer", "KernelMode", "UserMode", "WaitAny", "WaitAll", "Executive",
+    "PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL", "HIGH_LEVEL", "IO_NO_INCREMENT",
+    "EVENT_INCREMENT", "KEVENT", "KTIMER", "KDPC", "KWAIT_BLOCK", "level_name",
+]

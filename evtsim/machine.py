@@ -1,0 +1,841 @@
+"""The simulated computer: processes, threads, one CPU, virtual time and the trace.
+
+`Machine` owns everything and is the only thing that advances the simulation. A *step*
+completes one call of one thread: it runs the call (or returns from a finished wait),
+sends the result into the thread's generator and runs the thread's own code to its next
+`yield`. Before every step, due timers fire and queued DPCs run, as on a uniprocessor
+where DISPATCH_LEVEL work pre-empts threads. Nothing here uses real time, threads or
+I/O, so a run is a pure function of the scenario, the policy and the seed.
+"""
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from types import GeneratorType
+
+from . import dispatcher
+from .api.base import Call
+from .errors import (BadArgumentError, BugCheckError, BugCheckSignal, EvtsimError,
+                     MachineStateError, MissingYieldError, NotACallError,
+                     ProtocolError, WouldBlockError, learner_frames)
+from .scheduler import (KDPC, NO_VALUE, POLICIES, READY, RUNNING, TERMINATED,
+                        WAITING, Policy, Scheduler, Thread, Timers, WaitInfo)
+from .status import STATUS_TIMEOUT
+from .trace import TraceRecord
+
+# Returned by a routine whose thread now waits.
+BLOCKED = object()
+FOREVER = float("inf")
+PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL = 0, 1, 2
+
+BUGCHECK_NAMES = {
+    0x9: "IRQL_NOT_GREATER_OR_EQUAL", 0xA: "IRQL_NOT_LESS_OR_EQUAL",
+    0xC: "MAXIMUM_WAIT_OBJECTS_EXCEEDED", 0x1E: "KMODE_EXCEPTION_NOT_HANDLED",
+    0x93: "INVALID_KERNEL_HANDLE", 0xB8: "ATTEMPTED_SWITCH_FROM_DPC",
+    0xC4: "DRIVER_VERIFIER_DETECTED_VIOLATION",
+}
+
+
+class Process:
+    """A process: a name, a session, a token's user, and its threads."""
+
+    def __init__(self, machine, name: str, pid: int, user: str, admin: bool,
+                 session: int, kernel: bool = False):
+        self.machine = machine
+        self.name = name
+        self.pid = pid
+        self.user = user
+        self.admin = admin
+        self.session = session
+        self.kernel = kernel
+        self.threads: list[Thread] = []
+
+    def start(self, fn, *args, name: str | None = None) -> Thread:
+        """Start a thread running generator function `fn(api, *args)`."""
+        return self.machine.start_thread(self, fn, args, name)
+
+    def __repr__(self) -> str:
+        return f"<Process {self.name} pid={self.pid} session={self.session}>"
+
+
+class BugCheckInfo:
+    """A simulated blue screen: the stop code and what went wrong, in plain words."""
+
+    def __init__(self, code, rule, explanation, thread, process, line, time, seq):
+        self.code = code
+        self.name = BUGCHECK_NAMES.get(code, f"0x{code:X}")
+        self.rule = rule
+        self.explanation = explanation
+        self.thread = thread
+        self.process = process
+        self.line = line
+        self.time = time
+        self.seq = seq
+
+    def describe(self) -> str:
+        where = f" at line {self.line}" if self.line else ""
+        return (f"Bug check 0x{self.code:X} ({self.name}): {self.rule}.\n"
+                f"{self.explanation}\n"
+                f"It happened in {self.thread} ({self.process}){where}, t={self.time}. "
+                f"The machine has stopped; build it again to retry.")
+
+    __str__ = describe
+
+    def __repr__(self) -> str:
+        return f"<BugCheck 0x{self.code:X} {self.name}: {self.rule}>"
+
+
+class BlockedThread:
+    """One line of a deadlock report."""
+
+    def __init__(self, thread: Thread):
+        wait = thread.wait
+        self.thread = thread.name
+        self.process = thread.process.name
+        self.waits_for = wait.describe()
+        self.objects = [o.name for o in wait.objects]
+        self.since_time = wait.since_time
+        self.line = wait.line
+        self.holders = {o.name: o.holders() for o in wait.objects}
+
+    def describe(self) -> str:
+        text = (f"{self.thread} ({self.process}) waits on {self.waits_for} since "
+                f"t={self.since_time}, line {self.line}.")
+        for name, holders in self.holders.items():
+            if holders:
+                text += f" {name} can still be set by: {', '.join(holders)}."
+        return text
+
+
+class DeadlockReport:
+    """Every thread that waits forever, on what, and since when."""
+
+    def __init__(self, threads: list[Thread]):
+        self.blocked = [BlockedThread(t) for t in threads]
+
+    def describe(self) -> str:
+        return "\n".join("  " + b.describe() for b in self.blocked)
+
+    __str__ = describe
+
+    def __repr__(self) -> str:
+        return f"<DeadlockReport {[b.thread for b in self.blocked]}>"
+
+
+class RunResult:
+    """Why `run` stopped: done, deadlock, idle, budget, bugcheck, error, manual or time."""
+
+    def __init__(self, reason, steps, message, time, thread=None, bugcheck=None,
+                 deadlock=None):
+        self.reason = reason
+        self.steps = steps
+        self.message = message
+        self.time = time
+        self.thread = thread
+        self.bugcheck = bugcheck
+        self.deadlock = deadlock
+
+    def __repr__(self) -> str:
+        return f"RunResult({self.reason!r}, steps={self.steps}, t={self.time})\n{self.message}"
+
+    __str__ = __repr__
+
+
+def _explain_error(thread: Thread, error: BaseException) -> str:
+    frames = learner_frames(error.__traceback__)
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" at line {f.lineno} ({(f.line or '').strip()})"
+    return (f"{thread.name} ({thread.process.name}) stopped with "
+            f"{type(error).__name__}{where}: {error}")
+
+
+class Machine:
+    """A booted Windows machine with one CPU, run in virtual time."""
+
+    def __init__(self, policy: str | Policy = "round_robin", seed: int = 0, *,
+                 boot: bool = True, step_time: int = 10, trace: bool = True,
+                 debug: bool = False):
+        if isinstance(policy, str):
+            if policy not in POLICIES:
+                raise BadArgumentError(
+                    f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+            policy = POLICIES[policy](seed)
+        elif not isinstance(policy, Policy):
+            raise BadArgumentError("policy must be a name such as 'round_robin'")
+        if not isinstance(step_time, int) or step_time < 0:
+            raise BadArgumentError("step_time must be a whole number of 100 ns units, >= 0")
+        self.policy = policy
+        self.seed = seed
+        self.step_time = step_time
+        self.tracing = trace
+        self.debug = debug
+        self.time = 0
+        self.trace: list[TraceRecord] = []
+        self.seq = 0
+        self.scheduler = Scheduler(policy)
+        self.timers = Timers()
+        self.dpc_queue: deque = deque()
+        self.threads: list[Thread] = []
+        self.processes: list[Process] = []
+        self.bugcheck: BugCheckInfo | None = None
+        self.interactive = False
+        self.win32_started = False
+        self._next_pid = 4
+        self._object_counts: dict[str, int] = {}
+        self._thread_names: set[str] = set()
+        self._released: list = []
+        self._rechecked: list = []
+        self._changes: list = []
+        self._errored: Thread | None = None
+        self._observers: list = []
+        self._hooks: dict[str, list] = {}
+        self.system = self._new_process("System", user="SYSTEM", admin=True, session=0,
+                                        kernel=True)
+        self.current_process = self.system
+        from .api.kernel import KernelApi
+        self.instructor = Thread(self, self.system, "instructor", dispatcher.KernelMode)
+        self.instructor.state = RUNNING
+        self.kernel = KernelApi(self, self.instructor)
+        self.kernel.immediate = True
+        if boot:
+            self.start_win32()
+
+    # --- building ---------------------------------------------------------------------
+    def start_win32(self) -> None:
+        """Start the Win32 subsystem (the object manager issue fills this in)."""
+        self.win32_started = True
+
+    def _new_process(self, name, user, admin, session, kernel=False) -> Process:
+        process = Process(self, name, self._next_pid, user, admin, session, kernel)
+        self._next_pid += 4
+        self.processes.append(process)
+        return process
+
+    def process(self, name: str, user: str | None = None, admin: bool = False,
+                session: int = 1) -> Process:
+        """Create a user-mode process (session 1, a standard user, by default)."""
+        if not isinstance(name, str) or not name:
+            raise BadArgumentError("a process needs a name, such as 'app.exe'")
+        if not isinstance(session, int) or session < 0:
+            raise BadArgumentError("session must be a whole number >= 0")
+        return self._new_process(name, user or "learner", bool(admin), session)
+
+    def object_name(self, prefix: str) -> str:
+        """A fresh default name such as Event1, Event2 (deterministic)."""
+        n = self._object_counts.get(prefix, 0) + 1
+        self._object_counts[prefix] = n
+        return f"{prefix}{n}"
+
+    def start_thread(self, process: Process, fn, args, name=None) -> Thread:
+        if self.bugcheck:
+            raise MachineStateError(self._crashed_message())
+        if not callable(fn):
+            raise BadArgumentError(f"start() needs a generator function, not {fn!r}")
+        base = name or getattr(fn, "__name__", "thread")
+        if not isinstance(base, str) or not base:
+            raise BadArgumentError("a thread name must be a non-empty string")
+        name, n = base, 1
+        while name in self._thread_names:
+            n += 1
+            name = f"{base}#{n}"
+        self._thread_names.add(name)
+        mode = dispatcher.KernelMode if process.kernel else dispatcher.UserMode
+        thread = Thread(self, process, name, mode)
+        thread.api = self._surface_for(thread)
+        gen = fn(thread.api, *args)
+        if not isinstance(gen, GeneratorType):
+            self._thread_names.discard(name)
+            made = ", ".join(repr(c) for c in thread.unyielded)
+            extra = f" It made {made} without yielding." if made else ""
+            raise ProtocolError(
+                f"{base} is not a generator function: a thread must `yield` every call, "
+                f"for example `yield k.KeSetEvent(ev, 0, False)`.{extra}")
+        thread.gen = gen
+        process.threads.append(thread)
+        self.threads.append(thread)
+        self._notify("thread_started", thread)
+        self._advance(thread, None)
+        if thread.state == READY:
+            self.scheduler.make_ready(thread)
+        return thread
+
+    def _surface_for(self, thread: Thread):
+        if thread.mode == dispatcher.KernelMode:
+            from .api.kernel import KernelApi
+            return KernelApi(self, thread)
+        from .api.win32 import Win32Api
+        return Win32Api(self, thread)
+
+    # --- observers (trio's Instrument) ------------------------------------------------
+    HOOKS = ("thread_started", "before_step", "after_step", "thread_exited", "bugcheck",
+             "run_stopped")
+
+    def add_observer(self, observer) -> None:
+        """Subscribe an object to any of the hooks in `Machine.HOOKS` it defines."""
+        self._observers.append(observer)
+        self._rebuild_hooks()
+
+    def remove_observer(self, observer) -> None:
+        self._observers.remove(observer)
+        self._rebuild_hooks()
+
+    def _rebuild_hooks(self) -> None:
+        self._hooks = {h: [getattr(o, h) for o in self._observers if hasattr(o, h)]
+                       for h in self.HOOKS}
+
+    def _notify(self, hook: str, arg) -> None:
+        for fn in self._hooks.get(hook, ()):
+            fn(arg)
+
+    # --- what routines report while a step runs --------------------------------------
+    def note_change(self, obj, old: int, new: int) -> None:
+        self._changes.append((obj.name, old, new))
+
+    def note_release(self, thread: Thread) -> None:
+        self._released.append(thread.name)
+
+    def note_recheck(self, thread: Thread) -> None:
+        self._rechecked.append(thread.name)
+
+    # --- the generator protocol -------------------------------------------------------
+    def _advance(self, thread: Thread, value, exc: BaseException | None = None) -> None:
+        """Send a result into the thread and run its code to the next acceptable yield."""
+        gen = thread.gen
+        for _ in range(100):
+            try:
+                yielded = gen.send(value) if exc is None else gen.throw(exc)
+            except StopIteration as stop:
+                self._exit(thread, stop.value, None)
+                return
+            except Exception as error:          # the learner's own code raised
+                self._exit(thread, None, error)
+                return
+            pending = thread.unyielded
+            if len(pending) == 1 and pending[0] is yielded:
+                pending.clear()
+                thread.next_call = yielded
+                return
+            exc, value = self._protocol_problem(thread, yielded), None
+            if exc is None:
+                thread.next_call = yielded
+                return
+        self._exit(thread, None, NotACallError(
+            f"{thread.name} kept yielding things that are not calls; it was stopped."))
+
+    def _protocol_problem(self, thread: Thread, yielded) -> EvtsimError | None:
+        pending = thread.unyielded
+        if isinstance(yielded, Call):
+            if yielded.surface.thread is not thread:
+                if yielded in yielded.surface.thread.unyielded:
+                    yielded.surface.thread.unyielded.remove(yielded)
+                return NotACallError(
+                    f"{yielded!r} was made with the api of thread "
+                    f"{yielded.surface.thread.name}; each thread must use the api it "
+                    f"was given (its first argument).")
+            if yielded in pending:
+                pending.remove(yielded)
+            yielded.deadline = None
+            if pending:
+                first = pending[0]
+                pending.clear()
+                return MissingYieldError(
+                    f"{first!r} on line {first.line} was made but never yielded, so it "
+                    f"did not run. Write `yield {first.name}(...)` there.")
+            return None
+        if getattr(yielded, "is_syscall", False) or getattr(
+                getattr(yielded, "__func__", None), "is_syscall", False):
+            return NotACallError(
+                f"{thread.name} yielded the routine {yielded.__name__} itself, without "
+                f"calling it. Add the arguments: `yield api.{yielded.__name__}(...)`.")
+        if yielded is None:
+            return NotACallError(
+                f"{thread.name} used a bare `yield`, which hands nothing to the kernel. "
+                f"Yield an API call, such as `yield k.KeSetEvent(ev, 0, False)`.")
+        shown = repr(yielded)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return NotACallError(
+            f"{thread.name} yielded {shown}, which is not an evtsim call. Yield the "
+            f"result of an API call, such as `yield k.KeWaitForSingleObject(ev)`.")
+
+    def _exit(self, thread: Thread, result, error) -> None:
+        if error is None and thread.unyielded:
+            first = thread.unyielded[0]
+            error = MissingYieldError(
+                f"{first!r} on line {first.line} was made but never yielded, so it did "
+                f"not run. Write `yield {first.name}(...)` there.")
+        thread.unyielded.clear()
+        thread.state = TERMINATED
+        thread.result = result
+        thread.error = error
+        thread.next_call = None
+        thread.wait = None
+        if error is not None:
+            self._errored = thread
+        self._notify("thread_exited", thread)
+        if error is None and not thread.is_dpc and (
+                thread.irql != PASSIVE_LEVEL or thread.wait_next):
+            level = thread.irql
+            thread.irql = PASSIVE_LEVEL
+            raise BugCheckSignal(
+                0xC4, "a thread must end at PASSIVE_LEVEL",
+                f"{thread.name} returned while still at IRQL {level}. Lower the IRQL "
+                f"with KeLowerIrql before the thread ends.")
+
+    # --- waits: one pass of KeWaitForXxx ----------------------------------------------
+    def wait(self, thread: Thread, objects: tuple, wait_type: int, mode: int,
+             alertable: bool, timeout, op: str, timeout_status: int = STATUS_TIMEOUT,
+             translate=None):
+        """Check objects, then alerts and APCs, then the timeout; else block.
+
+        `timeout` is None (forever), 0 (poll), negative (relative, 100 ns) or positive
+        (absolute). The deadline is fixed the first time, so a wait that is interrupted
+        and run again keeps its original deadline. `translate` turns the final status
+        into what the routine returns (a Win32 wait result, say).
+        """
+        call = thread.next_call if thread is not self.instructor else None
+        deadline = call.deadline if call is not None else None
+        if deadline is None:
+            if timeout is None:
+                deadline = FOREVER
+            elif timeout < 0:
+                deadline = self.time - timeout
+            elif timeout == 0:
+                deadline = self.time
+            else:
+                deadline = timeout
+            if call is not None:
+                call.deadline = deadline
+        wait_irql = thread.saved_irql if thread.wait_next else thread.irql
+        if objects:
+            status = dispatcher.try_satisfy(objects, wait_type)
+            if status is not None:
+                return self._wait_done(thread, wait_irql, status, translate)
+        status = dispatcher.check_alertable(thread, mode, alertable)
+        if status is not None:
+            return self._wait_done(thread, wait_irql, status, translate)
+        if deadline <= self.time:
+            return self._wait_done(thread, wait_irql, timeout_status, translate)
+        if thread is self.instructor:
+            raise WouldBlockError(
+                f"m.kernel acts at once and cannot wait: {op} would block. Start a thread "
+                f"to wait, or pass a zero timeout to poll.")
+        if thread.is_dpc:
+            raise BugCheckSignal(
+                0xB8, "a DPC must never wait",
+                f"{op} would block inside a DPC routine. A DPC runs at DISPATCH_LEVEL in "
+                f"no particular thread, so there is nothing that could wait. Poll with a "
+                f"zero timeout, or queue a work item to a thread instead.")
+        thread.wait_next = False
+        thread.wait_irql = wait_irql
+        thread.wait = WaitInfo(op, objects, wait_type, mode, alertable, deadline,
+                               self.time, self.seq, call.line if call else None,
+                               timeout_status, translate)
+        thread.wait_blocks = dispatcher.enqueue(thread, objects, wait_type)
+        if deadline != FOREVER:
+            self.timers.add(deadline, "wait", thread, thread.wait_generation)
+        return BLOCKED
+
+    @staticmethod
+    def _wait_done(thread: Thread, wait_irql: int, status: int, translate) -> int:
+        thread.wait_next = False
+        thread.irql = wait_irql
+        return translate(status) if translate else status
+
+    # --- stepping ---------------------------------------------------------------------
+    def step(self, thread: Thread | None = None) -> TraceRecord | None:
+        """Run one step: the policy's choice, or `thread` if given. None if none ran."""
+        if self.bugcheck:
+            return None
+        if thread is not None:
+            self._check_steppable(thread)
+            self._service(until=None)
+            if self.bugcheck or thread.state != READY:
+                return None
+        else:
+            thread = self._next_thread(until=None)
+            if thread is None:
+                return None
+        before = len(self.trace)
+        self._step_thread(thread)
+        return self.trace[-1] if len(self.trace) > before else None
+
+    def _check_steppable(self, thread: Thread) -> None:
+        if not isinstance(thread, Thread) or thread.machine is not self:
+            raise BadArgumentError("step() takes a thread of this machine (or nothing)")
+        if thread.state != READY:
+            what = f" on {thread.wait.describe()}" if thread.wait else ""
+            ready = ", ".join(t.name for t in self.scheduler.ready) or "none"
+            raise MachineStateError(
+                f"{thread.name} cannot run now: it is {thread.state}{what}. "
+                f"Ready threads: {ready}.")
+
+    def run(self, max_steps: int = 100_000, until: int | None = None) -> RunResult:
+        """Run until every thread ends or nothing more can run; say why it stopped."""
+        if not isinstance(max_steps, int) or max_steps < 0:
+            raise BadArgumentError("max_steps must be a whole number >= 0")
+        if until is not None and (not isinstance(until, int) or until < 0):
+            raise BadArgumentError("until must be an absolute virtual time (100 ns units)")
+        steps = 0
+        counts: dict[str, int] = {}
+        step_thread = self._step_thread
+        while True:
+            if self.bugcheck:
+                return self._stopped("bugcheck", steps)
+            if self._errored is not None:
+                thread, self._errored = self._errored, None
+                return self._stopped("error", steps, thread=thread)
+            if steps >= max_steps:
+                return self._budget(steps, counts)
+            thread = self._next_thread(until)
+            if thread is None:
+                return self._stopped(self._why_nothing_runs(until), steps)
+            step_thread(thread)
+            steps += 1
+            counts[thread.name] = counts.get(thread.name, 0) + 1
+
+    def _next_thread(self, until) -> Thread | None:
+        """Fire due timers, run DPCs, then ask the policy; move the clock if idle."""
+        while True:
+            self._service(until)
+            if self.bugcheck:
+                return None
+            thread = self.scheduler.pick()
+            if thread is not None or self.scheduler.ready:
+                return thread
+            due = self._next_due()
+            if due is None or (until is not None and due > until):
+                if until is not None and self.time < until:
+                    self.time = until
+                return None
+            if due > self.time:
+                self.time = due
+
+    def _service(self, until) -> None:
+        """Everything that pre-empts threads: expired timers, then queued DPCs."""
+        while True:
+            if self.timers.heap and self.timers.heap[0][0] <= self.time:
+                for action, payload in self.timers.pop_due(self.time):
+                    self._expire(action, payload)
+                    if self.bugcheck:
+                        return
+            if not self.dpc_queue:
+                return
+            self._run_dpc(self.dpc_queue.popleft())
+            if self.bugcheck:
+                return
+
+    def _next_due(self):
+        heap = self.timers.heap
+        while heap and not self._timer_live(heap[0][2], heap[0][3]):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    @staticmethod
+    def _timer_live(action, payload) -> bool:
+        target, generation = payload
+        if action == "wait":
+            return target.state == WAITING and target.wait_generation == generation
+        return target.generation == generation
+
+    def _why_nothing_runs(self, until) -> str:
+        if self.bugcheck:
+            return "bugcheck"
+        if self.scheduler.ready:
+            return "manual"
+        if until is not None and self.time >= until and self._next_due() is not None:
+            return "time"
+        if not any(t.state == WAITING for t in self.threads):
+            return "done"
+        return "idle" if self.interactive else "deadlock"
+
+    def _stopped(self, reason: str, steps: int, thread=None) -> RunResult:
+        deadlock = None
+        if reason == "done":
+            message = f"All threads have ended ({steps} steps this run, t={self.time})."
+        elif reason in ("deadlock", "idle"):
+            waiting = [t for t in self.threads if t.state == WAITING]
+            deadlock = DeadlockReport(waiting)
+            head = ("Deadlock: every thread waits and nothing inside the machine can "
+                    "wake them." if reason == "deadlock" else
+                    "Idle: every thread waits; set an event to let one go on.")
+            message = f"{head}\n{deadlock.describe()}"
+        elif reason == "bugcheck":
+            message = self.bugcheck.describe()
+        elif reason == "error":
+            message = _explain_error(thread, thread.error)
+        elif reason == "manual":
+            ready = ", ".join(t.name for t in self.scheduler.ready)
+            message = f"Manual policy: choose the next thread with m.step(thread). Ready: {ready}."
+        else:
+            message = f"Reached t={self.time}; call run() again to go on."
+        result = RunResult(reason, steps, message, self.time, thread=thread,
+                           bugcheck=self.bugcheck, deadlock=deadlock)
+        self._notify("run_stopped", result)
+        return result
+
+    def _budget(self, steps: int, counts: dict) -> RunResult:
+        busiest = max(counts, key=counts.get) if counts else None
+        who = f" {busiest} took {counts[busiest]} of them;" if busiest else ""
+        message = (f"Stopped after {steps} steps (the step budget).{who} a thread that "
+                   f"never waits may loop forever. Call run() again to go on, or pass a "
+                   f"larger max_steps.")
+        result = RunResult("budget", steps, message, self.time,
+                           thread=self._thread_named(busiest))
+        self._notify("run_stopped", result)
+        return result
+
+    def _thread_named(self, name):
+        for t in self.threads:
+            if t.name == name:
+                return t
+        return None
+
+    def _step_thread(self, thread: Thread) -> None:
+        self.scheduler.take(thread)
+        if self._hooks.get("before_step"):
+            self._notify("before_step", thread)
+        thread.state = RUNNING
+        thread.steps += 1
+        self.current_process = thread.process
+        self._released = []
+        self._rechecked = []
+        self._changes = []
+        call = thread.next_call
+        op, args, note = call.name, call.args, None
+        try:
+            if thread.kernel_apcs and thread.irql == PASSIVE_LEVEL:
+                op, args, result, note = self._deliver_kernel_apc(thread)
+            elif thread.resume is not NO_VALUE:
+                result, thread.resume = thread.resume, NO_VALUE
+                if thread.wait.translate:
+                    result = thread.wait.translate(result)
+                thread.wait = None
+                thread.irql = thread.wait_irql
+                note = "returns from its wait"
+                self._complete(thread, result)
+            else:
+                if thread.wait_next and not op.startswith(("KeWaitFor", "KeDelayExec")):
+                    raise BugCheckSignal(
+                        0xC4, "KeSetEvent with Wait=TRUE must be followed by a wait",
+                        f"{thread.name} called KeSetEvent(..., Wait=TRUE), which keeps the "
+                        f"IRQL raised, and then called {op} instead of "
+                        f"KeWaitForSingleObject or KeWaitForMultipleObjects.")
+                result = self._run_call(thread, call)
+                if result is BLOCKED:
+                    thread.state = WAITING
+                    result, note = None, f"waits: {thread.wait.describe()}"
+                elif result is not _FAILED:
+                    self._complete(thread, result)
+                else:
+                    result, note = self._failure
+        except BugCheckSignal as signal:
+            self._crash(signal, thread, call)
+            result = "bug check"
+        self._record(thread, op, args, result, call.line, note)
+        self.time += self.step_time
+        self.scheduler.after_step(thread)
+
+    def _run_call(self, thread: Thread, call: Call):
+        """Run a routine; argument mistakes are thrown into the learner's generator."""
+        try:
+            return call.run()
+        except TypeError as error:
+            if error.__traceback__.tb_next is not None:
+                raise
+            problem = BadArgumentError(f"{call.name}: {error}")
+        except EvtsimError as error:
+            problem = error
+        self._failure = (type(problem).__name__, str(problem))
+        thread.state = READY
+        self._advance(thread, None, problem)
+        return _FAILED
+
+    def _complete(self, thread: Thread, result) -> None:
+        thread.state = READY
+        if thread.user_apc_pending:
+            self._deliver_user_apcs(thread)
+            if thread.state == TERMINATED:
+                return
+        self._advance(thread, result)
+
+    def _deliver_kernel_apc(self, thread: Thread):
+        routine, argument = thread.kernel_apcs.popleft()
+        thread.state = READY
+        if routine is not None:
+            self._call_apc_routine(thread, routine, argument)
+        return ("KernelApc", (routine,), None,
+                "a kernel APC runs; the thread is out of its wait until it waits again")
+
+    def _deliver_user_apcs(self, thread: Thread) -> None:
+        thread.user_apc_pending = False
+        while thread.user_apcs and thread.state != TERMINATED:
+            routine, argument = thread.user_apcs.popleft()
+            self._call_apc_routine(thread, routine, argument)
+
+    def _call_apc_routine(self, thread: Thread, routine, argument) -> None:
+        try:
+            out = routine(argument)
+        except Exception as error:
+            self._exit(thread, None, error)
+            return
+        if isinstance(out, GeneratorType):
+            out.close()
+            self._exit(thread, None, ProtocolError(
+                f"the APC routine {getattr(routine, '__name__', routine)} is a generator; "
+                f"in evtsim APC routines are plain functions and make no calls."))
+
+    def _record(self, thread, op, args, result, line, note) -> None:
+        self.seq += 1
+        if self._rechecked:
+            woke = f"woke {', '.join(self._rechecked)} to re-check"
+            note = f"{note}; {woke}" if note else woke
+        record = TraceRecord(self.seq, self.time, thread.name, thread.process.name, op,
+                             args, result, tuple(self._released), thread.state, line,
+                             tuple(self._changes), note)
+        if self.tracing:
+            self.trace.append(record)
+        if self._hooks.get("after_step"):
+            self._notify("after_step", record)
+
+    # --- timers and DPCs --------------------------------------------------------------
+    def _expire(self, action: str, payload) -> None:
+        target, generation = payload
+        if not self._timer_live(action, payload):
+            return
+        self._released, self._rechecked, self._changes = [], [], []
+        if action == "wait":
+            status = target.wait.timeout_status
+            target.unwait(status)
+            self._record(_Clock(self), "Timeout", (target.name,), status, None, None)
+            return
+        timer = target
+        if timer.period:
+            timer.due += timer.period
+            self.timers.add(timer.due, "ktimer", timer, timer.generation)
+        else:
+            timer.due = None
+        dispatcher.signal(timer)
+        if timer.dpc is not None:
+            self.insert_dpc(timer.dpc, self.time, None)
+        self._record(_Clock(self), "TimerExpired", (timer,), None, None, None)
+
+    def insert_dpc(self, dpc: KDPC, argument1, argument2) -> bool:
+        if dpc.queued:
+            return False
+        dpc.queued = True
+        dpc.arguments = (argument1, argument2)
+        self.dpc_queue.append(dpc)
+        return True
+
+    def _run_dpc(self, dpc: KDPC) -> None:
+        """Run a DPC routine to its end at DISPATCH_LEVEL in the current process."""
+        dpc.queued = False
+        thread = Thread(self, self.current_process, f"DPC:{dpc.name}",
+                        dispatcher.KernelMode, is_dpc=True)
+        thread.api = self._surface_for(thread)
+        try:
+            gen = dpc.routine(thread.api, dpc, dpc.context, *dpc.arguments)
+        except Exception as error:
+            self._dpc_failed(thread, error)
+            return
+        if not isinstance(gen, GeneratorType):
+            if thread.unyielded:
+                self._dpc_failed(thread, MissingYieldError(
+                    f"{thread.unyielded[0]!r} was made in a DPC routine that never yields; "
+                    f"write `yield` before each call."))
+            return
+        thread.gen = gen
+        self._advance(thread, None)
+        while thread.state != TERMINATED and not self.bugcheck:
+            call = thread.next_call
+            self._released, self._rechecked, self._changes = [], [], []
+            try:
+                result = self._run_call(thread, call)
+                if result is BLOCKED:                 # wait() bug checks first
+                    raise AssertionError("a DPC blocked")
+                if result is _FAILED:
+                    result = self._failure[0]
+                else:
+                    self._complete(thread, result)
+            except BugCheckSignal as signal:
+                self._crash(signal, thread, call)
+                result = "bug check"
+            self._record(thread, call.name, call.args, result, call.line, None)
+            self.time += self.step_time
+        if thread.error is not None and not self.bugcheck:
+            self._errored = None
+            self._dpc_failed(thread, thread.error)
+
+    def _dpc_failed(self, thread: Thread, error: BaseException) -> None:
+        self._crash(BugCheckSignal(
+            0x1E, "an exception in a DPC routine was not handled",
+            _explain_error(thread, error)), thread, None)
+
+    # --- crashing ---------------------------------------------------------------------
+    def _crash(self, signal: BugCheckSignal, thread: Thread, call: Call | None) -> None:
+        self.bugcheck = BugCheckInfo(signal.code, signal.rule, signal.explanation,
+                                     thread.name, thread.process.name,
+                                     call.line if call is not None else None,
+                                     self.time, self.seq + 1)
+        self._released, self._changes = [], []
+        self._notify("bugcheck", self.bugcheck)
+
+    def _crashed_message(self) -> str:
+        return (f"The machine has crashed (bug check 0x{self.bugcheck.code:X}, "
+                f"{self.bugcheck.name}); build a new Machine to go on.")
+
+    # --- the immediate surface (m.kernel) ---------------------------------------------
+    def call_now(self, surface, name: str, impl, args, kwargs):
+        """Run a routine at once for the instructor and record it in the trace."""
+        if self.bugcheck:
+            raise MachineStateError(self._crashed_message())
+        self._released, self._rechecked, self._changes = [], [], []
+        try:
+            result = impl(surface, *args, **kwargs)
+        except TypeError as error:
+            if error.__traceback__.tb_next is not None:
+                raise
+            raise BadArgumentError(f"{name}: {error}") from None
+        except BugCheckSignal as signal:
+            self._crash(signal, surface.thread, None)
+            self._record(surface.thread, name, args, "bug check", None, None)
+            raise BugCheckError(self.bugcheck) from None
+        if self._changes or self._released:
+            self.interactive = True
+        self._record(surface.thread, name, args, result, None, None)
+        return result
+
+    # --- reading ----------------------------------------------------------------------
+    def thread(self, name: str) -> Thread:
+        """The thread with this name."""
+        found = self._thread_named(name)
+        if found is None:
+            raise BadArgumentError(f"no thread named {name!r}")
+        return found
+
+    @property
+    def ready(self) -> list[Thread]:
+        return list(self.scheduler.ready)
+
+    def __repr__(self) -> str:
+        states = ", ".join(f"{t.name}:{t.state}" for t in self.threads)
+        return f"<Machine t={self.time} policy={self.policy.name} [{states}]>"
+
+
+class _Clock:
+    """Stands for the clock interrupt in trace records of timer expiries."""
+
+    name = "clock"
+    state = None
+
+    def __init__(self, machine: Machine):
+        self.process = machine.system
+
+
+_FAILED = object()
+
+__all__ = ["Machine", "Process", "RunResult", "BugCheckInfo", "DeadlockReport",
+           "BlockedThread", "PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL"]

@@ -1,0 +1,261 @@
+"""Simulated threads, the ready queue, scheduling policies and virtual time.
+
+One CPU. A thread is a generator; the scheduler picks which ready thread takes the next
+step. Policies decide only that choice, so the same policy and seed always give the
+same schedule (SimPy's lesson: a counter, never an address, breaks ties). Time is
+virtual, in 100 ns units like the Windows interrupt time, and moves only when steps run
+or when every thread waits and the next timer is due.
+"""
+from __future__ import annotations
+
+import heapq
+import random
+from collections import deque
+
+from .dispatcher import KernelMode, dequeue
+from .status import STATUS_KERNEL_APC
+
+READY, RUNNING, WAITING, TERMINATED = "ready", "running", "waiting", "terminated"
+
+# Marks a thread whose next step runs its next call (rather than returning from a wait).
+NO_VALUE = object()
+
+
+class WaitInfo:
+    """What a waiting thread waits for, and since when (for views and reports)."""
+
+    __slots__ = ("op", "objects", "wait_type", "mode", "alertable", "deadline",
+                 "since_time", "since_seq", "line", "timeout_status", "translate")
+
+    def __init__(self, op, objects, wait_type, mode, alertable, deadline, since_time,
+                 since_seq, line, timeout_status, translate=None):
+        self.op = op
+        self.translate = translate
+        self.timeout_status = timeout_status
+        self.objects = objects
+        self.wait_type = wait_type
+        self.mode = mode
+        self.alertable = alertable
+        self.deadline = deadline
+        self.since_time = since_time
+        self.since_seq = since_seq
+        self.line = line
+
+    def describe(self) -> str:
+        """`WaitAny(EvA, EvB)`, `Wait(Go)` or `Delay` — the label on a waiting span."""
+        names = ", ".join(o.name for o in self.objects)
+        if not self.objects:
+            return "Delay"
+        if len(self.objects) == 1:
+            return f"Wait({names})"
+        return f"{'WaitAll' if self.wait_type == 0 else 'WaitAny'}({names})"
+
+
+class Thread:
+    """A simulated thread (ETHREAD/KTHREAD): a generator plus its kernel state."""
+
+    def __init__(self, machine, process, name: str, mode: int, is_dpc: bool = False):
+        self.machine = machine
+        self.process = process
+        self.name = name
+        self.mode = mode
+        self.is_dpc = is_dpc
+        self.api = None
+        self.gen = None
+        self.state = READY
+        self.next_call = None
+        self.resume = NO_VALUE          # the result a woken thread's next step returns
+        self.result = None
+        self.error = None
+        self.wait: WaitInfo | None = None
+        self.wait_blocks = ()
+        self.wait_generation = 0
+        self.irql = 2 if is_dpc else 0
+        self.wait_irql = 0              # IRQL to go back to when the wait ends
+        self.wait_next = False          # KeSetEvent(Wait=TRUE) was called
+        self.alerted = [False, False]   # per KPROCESSOR_MODE
+        self.kernel_apcs: deque = deque()
+        self.user_apcs: deque = deque()
+        self.user_apc_pending = False
+        self.unyielded: list = []       # calls made but not yet yielded
+        self.last_error = 0             # Win32 GetLastError
+        self.saved_irql = 0             # IRQL before KeSetEvent(Wait=TRUE) raised it
+        self.steps = 0
+        self.created_time = machine.time
+        self.created_seq = len(machine.trace)
+
+    # --- what views and learners read -------------------------------------------------
+    @property
+    def waiting_on(self) -> list:
+        return list(self.wait.objects) if self.wait else []
+
+    @property
+    def line(self) -> int | None:
+        """The source line of the call this thread will make next."""
+        return self.next_call.line if self.next_call is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self.state != TERMINATED
+
+    def __repr__(self) -> str:
+        what = f" on {self.wait.describe()}" if self.wait else ""
+        return f"<Thread {self.name} ({self.process.name}) {self.state}{what}>"
+
+    # --- the dispatcher's protocol ----------------------------------------------------
+    def unwait(self, status: int) -> None:
+        """End this thread's wait with `status` (KiUnwaitThread).
+
+        STATUS_KERNEL_APC means "woken to re-check": the thread runs its wait again
+        instead of returning from it.
+        """
+        dequeue(self.wait_blocks)
+        self.wait_blocks = ()
+        self.wait_generation += 1
+        machine = self.machine
+        if status == STATUS_KERNEL_APC:
+            self.resume = NO_VALUE
+            machine.note_recheck(self)
+        else:
+            self.resume = status
+            machine.note_release(self)
+        self.state = READY
+        machine.scheduler.make_ready(self)
+
+
+class KDPC:
+    """A deferred procedure call: a routine queued to run at DISPATCH_LEVEL.
+
+    It runs before any thread takes its next step, in whatever process happened to be
+    current (an arbitrary context), and it must never wait.
+    """
+
+    def __init__(self, routine, context, name: str):
+        self.routine = routine
+        self.context = context
+        self.name = name
+        self.queued = False
+        self.arguments = (None, None)
+
+    def __repr__(self) -> str:
+        return f"<KDPC {self.name} queued={self.queued}>"
+
+
+class Policy:
+    """Chooses the next ready thread. `name` is what Machine(policy=...) accepts."""
+
+    name = "policy"
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def pick(self, ready: deque, last):
+        return ready[0]
+
+    def requeue_front(self) -> bool:
+        """Whether a thread still ready after its step keeps the CPU."""
+        return False
+
+
+class RoundRobin(Policy):
+    """One step each, in turn (the default: it shows interleaving best)."""
+
+    name = "round_robin"
+
+
+class RunUntilBlock(Policy):
+    """A thread keeps the CPU until it waits or ends, as a uniprocessor without
+    preemption would."""
+
+    name = "run_until_block"
+
+    def requeue_front(self) -> bool:
+        return True
+
+
+class SeededRandom(Policy):
+    """Any ready thread, chosen by a seeded generator: reproducible chaos."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0):
+        super().__init__(seed)
+        self.rng = random.Random(seed)
+
+    def pick(self, ready: deque, last):
+        return ready[self.rng.randrange(len(ready))]
+
+
+class Manual(Policy):
+    """The caller chooses every step with `m.step(thread)`."""
+
+    name = "manual"
+
+    def pick(self, ready: deque, last):
+        return None
+
+
+POLICIES = {p.name: p for p in (RoundRobin, RunUntilBlock, SeededRandom, Manual)}
+
+
+class Scheduler:
+    """The ready queue and the policy that picks from it."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.ready: deque[Thread] = deque()
+        self.last: Thread | None = None
+
+    def make_ready(self, thread: Thread) -> None:
+        self.ready.append(thread)
+
+    def pick(self) -> Thread | None:
+        if not self.ready:
+            return None
+        return self.policy.pick(self.ready, self.last)
+
+    def take(self, thread: Thread) -> None:
+        """Remove the thread about to run from the ready queue."""
+        ready = self.ready
+        if ready[0] is thread:
+            ready.popleft()
+        else:
+            ready.remove(thread)
+
+    def after_step(self, thread: Thread) -> None:
+        self.last = thread
+        if thread.state == READY:
+            if self.policy.requeue_front():
+                self.ready.appendleft(thread)
+            else:
+                self.ready.append(thread)
+
+
+class Timers:
+    """Pending expiries in virtual time, ordered by (due time, arrival)."""
+
+    def __init__(self):
+        self.heap: list = []
+        self.counter = 0
+
+    def add(self, due: int, action, *payload) -> None:
+        self.counter += 1
+        heapq.heappush(self.heap, (due, self.counter, action, payload))
+
+    def next_due(self) -> int | None:
+        return self.heap[0][0] if self.heap else None
+
+    def pop_due(self, now: int):
+        """Yield every (action, payload) due at or before `now`, earliest first."""
+        heap = self.heap
+        while heap and heap[0][0] <= now:
+            _, _, action, payload = heapq.heappop(heap)
+            yield action, payload
+
+    def __len__(self) -> int:
+        return len(self.heap)
+
+
+__all__ = ["Thread", "WaitInfo", "KDPC", "Scheduler", "Policy", "RoundRobin", "RunUntilBlock",
+           "SeededRandom", "Manual", "POLICIES", "Timers", "READY", "RUNNING",
+           "WAITING", "TERMINATED", "KernelMode"]
