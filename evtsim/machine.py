@@ -9,6 +9,7 @@ I/O, so a run is a pure function of the scenario, the policy and the seed.
 """
 from __future__ import annotations
 
+import gc
 import heapq
 from collections import deque
 from types import GeneratorType
@@ -20,8 +21,8 @@ from .errors import (BadArgumentError, BugCheckError, BugCheckSignal, EvtsimErro
                      ProtocolError, WouldBlockError, learner_frames)
 from .scheduler import (KDPC, NO_VALUE, POLICIES, READY, RUNNING, TERMINATED,
                         WAITING, Policy, Scheduler, Thread, Timers, WaitInfo)
-from .status import STATUS_TIMEOUT
-from .trace import TraceRecord
+from .status import STATUS_TIMEOUT, STATUS_WAIT_0
+from .trace import Trace, TraceRecord
 
 # Returned by a routine whose thread now waits.
 BLOCKED = object()
@@ -172,7 +173,8 @@ class Machine:
         self.tracing = trace
         self.debug = debug
         self.time = 0
-        self.trace: list[TraceRecord] = []
+        self.trace = Trace()
+        self._rows = self.trace._rows
         self.seq = 0
         self.scheduler = Scheduler(policy)
         self.timers = Timers()
@@ -409,7 +411,13 @@ class Machine:
             if call is not None:
                 call.deadline = deadline
         wait_irql = thread.saved_irql if thread.wait_next else thread.irql
-        if objects:
+        if len(objects) == 1:
+            obj = objects[0]
+            if obj.SignalState > 0:
+                if obj.Type == 1:
+                    dispatcher.set_state(obj, 0)
+                return self._wait_done(thread, wait_irql, STATUS_WAIT_0, translate)
+        elif objects:
             status = dispatcher.try_satisfy(objects, wait_type)
             if status is not None:
                 return self._wait_done(thread, wait_irql, status, translate)
@@ -458,9 +466,9 @@ class Machine:
             thread = self._next_thread(until=None)
             if thread is None:
                 return None
-        before = len(self.trace)
+        before = self.seq
         self._step_thread(thread)
-        return self.trace[-1] if len(self.trace) > before else None
+        return self.trace[-1] if self.seq > before and self.tracing else None
 
     def _check_steppable(self, thread: Thread) -> None:
         if not isinstance(thread, Thread) or thread.machine is not self:
@@ -474,13 +482,30 @@ class Machine:
 
     def run(self, max_steps: int = 100_000, until: int | None = None) -> RunResult:
         """Run until every thread ends or nothing more can run; say why it stopped."""
-        if not isinstance(max_steps, int) or max_steps < 0:
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 0:
             raise BadArgumentError("max_steps must be a whole number >= 0")
-        if until is not None and (not isinstance(until, int) or until < 0):
+        if until is not None and (isinstance(until, bool) or not isinstance(until, int)
+                                  or until < 0):
             raise BadArgumentError("until must be an absolute virtual time (100 ns units)")
+        # The trace grows by a record a step and the engine makes no reference cycles,
+        # so the cyclic collector would only rescan the trace again and again (it halves
+        # the speed). It is paused for the run and restored after.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(max_steps, until)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(self, max_steps: int, until) -> RunResult:
         steps = 0
         counts: dict[str, int] = {}
         step_thread = self._step_thread
+        ready = self.scheduler.ready
+        heap = self.timers.heap
+        dpcs = self.dpc_queue
+        head_first = self.policy.picks_head
         while True:
             if self.bugcheck:
                 return self._stopped("bugcheck", steps)
@@ -489,9 +514,12 @@ class Machine:
                 return self._stopped("error", steps, thread=thread)
             if steps >= max_steps:
                 return self._budget(steps, counts)
-            thread = self._next_thread(until)
-            if thread is None:
-                return self._stopped(self._why_nothing_runs(until), steps)
+            if head_first and ready and not dpcs and not (heap and heap[0][0] <= self.time):
+                thread = ready[0]
+            else:
+                thread = self._next_thread(until)
+                if thread is None:
+                    return self._stopped(self._why_nothing_runs(until), steps)
             step_thread(thread)
             steps += 1
             counts[thread.name] = counts.get(thread.name, 0) + 1
@@ -594,15 +622,16 @@ class Machine:
         return None
 
     def _step_thread(self, thread: Thread) -> None:
-        self.scheduler.take(thread)
-        if self._hooks.get("before_step"):
+        ready = self.scheduler.ready
+        if ready[0] is thread:
+            ready.popleft()
+        else:
+            ready.remove(thread)
+        if self._hooks:
             self._notify("before_step", thread)
         thread.state = RUNNING
         thread.steps += 1
         self.current_process = thread.process
-        self._released = []
-        self._rechecked = []
-        self._changes = []
         call = thread.next_call
         op, args, note = call.name, call.args, None
         try:
@@ -610,8 +639,9 @@ class Machine:
                 op, args, result, note = self._deliver_kernel_apc(thread)
             elif thread.resume is not NO_VALUE:
                 result, thread.resume = thread.resume, NO_VALUE
-                if thread.wait.translate:
-                    result = thread.wait.translate(result)
+                wait = thread.wait
+                if wait.translate:
+                    result = wait.translate(result)
                 thread.wait = None
                 thread.irql = thread.wait_irql
                 note = "returns from its wait"
@@ -623,35 +653,37 @@ class Machine:
                         f"{thread.name} called KeSetEvent(..., Wait=TRUE), which keeps the "
                         f"IRQL raised, and then called {op} instead of "
                         f"KeWaitForSingleObject or KeWaitForMultipleObjects.")
-                result = self._run_call(thread, call)
-                if result is BLOCKED:
-                    thread.state = WAITING
-                    result, note = None, f"waits: {thread.wait.describe()}"
-                elif result is not _FAILED:
-                    self._complete(thread, result)
+                try:
+                    result = call.impl(call.surface, *args, **call.kwargs)
+                except (TypeError, EvtsimError) as error:
+                    result, note = self._call_failed(thread, call, error)
                 else:
-                    result, note = self._failure
+                    if result is BLOCKED:
+                        thread.state = WAITING
+                        result, note = None, "waits"
+                    else:
+                        self._complete(thread, result)
         except BugCheckSignal as signal:
             self._crash(signal, thread, call)
             result = "bug check"
         self._record(thread, op, args, result, call.line, note)
         self.time += self.step_time
-        self.scheduler.after_step(thread)
+        self.scheduler.last = thread
+        if thread.state == READY:
+            if self.policy.keeps_cpu:
+                ready.appendleft(thread)
+            else:
+                ready.append(thread)
 
-    def _run_call(self, thread: Thread, call: Call):
-        """Run a routine; argument mistakes are thrown into the learner's generator."""
-        try:
-            return call.run()
-        except TypeError as error:
+    def _call_failed(self, thread: Thread, call: Call, error: Exception):
+        """A routine refused its arguments: throw the error in at the learner's line."""
+        if isinstance(error, TypeError) and not isinstance(error, EvtsimError):
             if error.__traceback__.tb_next is not None:
-                raise
-            problem = BadArgumentError(f"{call.name}: {error}")
-        except EvtsimError as error:
-            problem = error
-        self._failure = (type(problem).__name__, str(problem))
+                raise error                     # a bug inside evtsim, not the learner's
+            error = BadArgumentError(f"{call.name}: {error}")
         thread.state = READY
-        self._advance(thread, None, problem)
-        return _FAILED
+        self._advance(thread, None, error)
+        return type(error).__name__, str(error)
 
     def _complete(self, thread: Thread, result) -> None:
         thread.state = READY
@@ -688,24 +720,29 @@ class Machine:
                 f"in evtsim APC routines are plain functions and make no calls."))
 
     def _record(self, thread, op, args, result, line, note) -> None:
+        """Append the step's trace row and reset what routines noted during it."""
         self.seq += 1
-        if self._rechecked:
-            woke = f"woke {', '.join(self._rechecked)} to re-check"
+        rechecked = self._rechecked
+        if rechecked:
+            woke = f"woke {', '.join(rechecked)} to re-check"
             note = f"{note}; {woke}" if note else woke
-        record = TraceRecord(self.seq, self.time, thread.name, thread.process.name, op,
-                             args, result, tuple(self._released), thread.state, line,
-                             tuple(self._changes), note)
+            rechecked.clear()
+        released, changes = self._released, self._changes
+        row = (self.seq, self.time, thread.name, thread.process.name, op, args, result,
+               tuple(released) if released else (), thread.state, line,
+               tuple(changes) if changes else (), note)
+        released.clear()
+        changes.clear()
         if self.tracing:
-            self.trace.append(record)
-        if self._hooks.get("after_step"):
-            self._notify("after_step", record)
+            self._rows.append(row)
+        if self._hooks and self._hooks["after_step"]:
+            self._notify("after_step", TraceRecord(*row))
 
     # --- timers and DPCs --------------------------------------------------------------
     def _expire(self, action: str, payload) -> None:
         target, generation = payload
         if not self._timer_live(action, payload):
             return
-        self._released, self._rechecked, self._changes = [], [], []
         if action == "wait":
             status = target.wait.timeout_status
             target.unwait(status)
@@ -751,19 +788,18 @@ class Machine:
         self._advance(thread, None)
         while thread.state != TERMINATED and not self.bugcheck:
             call = thread.next_call
-            self._released, self._rechecked, self._changes = [], [], []
+            note = None
             try:
-                result = self._run_call(thread, call)
-                if result is BLOCKED:                 # wait() bug checks first
-                    raise AssertionError("a DPC blocked")
-                if result is _FAILED:
-                    result = self._failure[0]
+                try:
+                    result = call.impl(call.surface, *call.args, **call.kwargs)
+                except (TypeError, EvtsimError) as error:
+                    result, note = self._call_failed(thread, call, error)
                 else:
-                    self._complete(thread, result)
+                    self._complete(thread, result)    # wait() bug checks before blocking
             except BugCheckSignal as signal:
                 self._crash(signal, thread, call)
                 result = "bug check"
-            self._record(thread, call.name, call.args, result, call.line, None)
+            self._record(thread, call.name, call.args, result, call.line, note)
             self.time += self.step_time
         if thread.error is not None and not self.bugcheck:
             self._errored = None
@@ -780,7 +816,8 @@ class Machine:
                                      thread.name, thread.process.name,
                                      call.line if call is not None else None,
                                      self.time, self.seq + 1)
-        self._released, self._changes = [], []
+        self._released.clear()
+        self._changes.clear()
         self._notify("bugcheck", self.bugcheck)
 
     def _crashed_message(self) -> str:
@@ -792,7 +829,6 @@ class Machine:
         """Run a routine at once for the instructor and record it in the trace."""
         if self.bugcheck:
             raise MachineStateError(self._crashed_message())
-        self._released, self._rechecked, self._changes = [], [], []
         try:
             result = impl(surface, *args, **kwargs)
         except TypeError as error:
@@ -835,7 +871,6 @@ class _Clock:
         self.process = machine.system
 
 
-_FAILED = object()
 
 __all__ = ["Machine", "Process", "RunResult", "BugCheckInfo", "DeadlockReport",
            "BlockedThread", "PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL"]

@@ -109,18 +109,26 @@ class Thread:
         STATUS_KERNEL_APC means "woken to re-check": the thread runs its wait again
         instead of returning from it.
         """
-        dequeue(self.wait_blocks)
+        blocks = self.wait_blocks
+        if len(blocks) == 1:
+            wait_list = blocks[0].obj.wait_list
+            if wait_list[0] is blocks[0]:
+                wait_list.popleft()
+            else:
+                wait_list.remove(blocks[0])
+        else:
+            dequeue(blocks)
         self.wait_blocks = ()
         self.wait_generation += 1
         machine = self.machine
         if status == STATUS_KERNEL_APC:
             self.resume = NO_VALUE
-            machine.note_recheck(self)
+            machine._rechecked.append(self.name)
         else:
             self.resume = status
-            machine.note_release(self)
+            machine._released.append(self.name)
         self.state = READY
-        machine.scheduler.make_ready(self)
+        machine.scheduler.ready.append(self)
 
 
 class KDPC:
@@ -145,16 +153,14 @@ class Policy:
     """Chooses the next ready thread. `name` is what Machine(policy=...) accepts."""
 
     name = "policy"
+    picks_head = True       # always takes the head of the ready queue (a fast path)
+    keeps_cpu = False       # a thread still ready after its step goes back to the head
 
     def __init__(self, seed: int = 0):
         self.seed = seed
 
     def pick(self, ready: deque, last):
         return ready[0]
-
-    def requeue_front(self) -> bool:
-        """Whether a thread still ready after its step keeps the CPU."""
-        return False
 
 
 class RoundRobin(Policy):
@@ -168,15 +174,14 @@ class RunUntilBlock(Policy):
     preemption would."""
 
     name = "run_until_block"
-
-    def requeue_front(self) -> bool:
-        return True
+    keeps_cpu = True
 
 
 class SeededRandom(Policy):
     """Any ready thread, chosen by a seeded generator: reproducible chaos."""
 
     name = "random"
+    picks_head = False
 
     def __init__(self, seed: int = 0):
         super().__init__(seed)
@@ -190,6 +195,7 @@ class Manual(Policy):
     """The caller chooses every step with `m.step(thread)`."""
 
     name = "manual"
+    picks_head = False
 
     def pick(self, ready: deque, last):
         return None
@@ -214,21 +220,6 @@ class Scheduler:
             return None
         return self.policy.pick(self.ready, self.last)
 
-    def take(self, thread: Thread) -> None:
-        """Remove the thread about to run from the ready queue."""
-        ready = self.ready
-        if ready[0] is thread:
-            ready.popleft()
-        else:
-            ready.remove(thread)
-
-    def after_step(self, thread: Thread) -> None:
-        self.last = thread
-        if thread.state == READY:
-            if self.policy.requeue_front():
-                self.ready.appendleft(thread)
-            else:
-                self.ready.append(thread)
 
 
 class Timers:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TraceRecord", "describe"]
+from collections.abc import Sequence
+
+__all__ = ["TraceRecord", "Trace", "describe"]
 
 
 def describe(value: Any):
@@ -60,8 +62,57 @@ class TraceRecord:
             "changes": [list(c) for c in self.changes], "note": self.note,
         }
 
+    def row(self) -> tuple:
+        return tuple(getattr(self, f) for f in self.__slots__)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, TraceRecord) and self.row() == other.row()
+
+    __hash__ = None
+
     def __repr__(self) -> str:
         released = f" released={list(self.released)}" if self.released else ""
         note = f" ({self.note})" if self.note else ""
         return (f"<#{self.seq} t={self.time} {self.thread}: {self.op} -> "
                 f"{describe(self.result)!r}{released}{note}>")
+
+
+class Trace(Sequence):
+    """The machine's trace: reads as a list of TraceRecord.
+
+    Steps append plain tuples (cheap, and invisible to the cyclic garbage collector
+    once they hold only names and numbers); a TraceRecord is made when one is read.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows=None):
+        self._rows: list[tuple] = rows if rows is not None else []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [TraceRecord(*row) for row in self._rows[index]]
+        return TraceRecord(*self._rows[index])
+
+    def __iter__(self):
+        for row in self._rows:
+            yield TraceRecord(*row)
+
+    def append(self, record: TraceRecord) -> None:
+        self._rows.append(record.row())
+
+    def to_dicts(self) -> list[dict]:
+        return [record.to_dict() for record in self]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Trace):
+            return self._rows == other._rows
+        return list(self) == list(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<Trace of {len(self)} records>"

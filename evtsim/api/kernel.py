@@ -122,12 +122,16 @@ class KernelApi(Surface):
     @syscall
     def KeSetEvent(self, Event, Increment=IO_NO_INCREMENT, Wait=False) -> int:
         """Signal the event; return its previous state (exactly 0 or 1)."""
-        event = self._object(Event, "KeSetEvent", KEVENT)
-        self._verifier("KeSetEvent", DISPATCH_LEVEL)
-        self._raise_for_wait("KeSetEvent", Wait)
-        previous = dispatcher.signal(event)
-        self._after_wait_true(Wait)
-        return previous
+        if type(Event) is not KEVENT or Event.machine is not self.machine:
+            self._object(Event, "KeSetEvent", KEVENT)
+        if self.thread.irql > DISPATCH_LEVEL:
+            self._verifier("KeSetEvent", DISPATCH_LEVEL)
+        if Wait:
+            self._raise_for_wait("KeSetEvent", Wait)
+            previous = dispatcher.signal(Event)
+            self._after_wait_true(Wait)
+            return previous
+        return dispatcher.signal(Event)
 
     @syscall
     def KePulseEvent(self, Event, Increment=IO_NO_INCREMENT, Wait=False) -> int:
@@ -162,12 +166,18 @@ class KernelApi(Surface):
     def KeWaitForSingleObject(self, Object, WaitReason=Executive, WaitMode=KernelMode,
                               Alertable=False, Timeout=None) -> int:
         """Wait until the object is signaled, an alert or APC ends the wait, or time runs out."""
-        obj = self._object(Object, "KeWaitForSingleObject")
-        mode = self._mode(WaitMode, "KeWaitForSingleObject")
-        timeout = self._timeout(Timeout, "KeWaitForSingleObject")
-        self._wait_irql("KeWaitForSingleObject", timeout)
-        return self.machine.wait(self.thread, (obj,), WaitAny, mode, bool(Alertable),
-                                 timeout, "KeWaitForSingleObject")
+        routine = "KeWaitForSingleObject"
+        if not isinstance(Object, DispatcherObject) or Object.machine is not self.machine:
+            self._object(Object, routine)
+        if WaitMode != KernelMode or type(WaitMode) is not int:
+            self._mode(WaitMode, routine)
+        if Timeout is not None:
+            self._timeout(Timeout, routine)
+        thread = self.thread
+        if thread.irql or thread.is_dpc:
+            self._wait_irql(routine, Timeout)
+        return self.machine.wait(thread, (Object,), WaitAny, WaitMode, bool(Alertable),
+                                 Timeout, routine)
 
     @syscall
     def KeWaitForMultipleObjects(self, Count, Object, WaitType, WaitReason=Executive,
