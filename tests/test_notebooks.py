@@ -1,0 +1,69 @@
+"""Every lesson notebook runs top to bottom, headless, and is committed clean.
+
+Each notebook in notebooks/ is executed with nbclient on the `python3` kernel of the
+environment that runs pytest, with notebooks/ as the working directory, as a learner
+would run it in JupyterLab. The repository root is put on the kernel's PYTHONPATH so
+the notebooks test this checkout of evtsim, installed or not.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+CELL_TIMEOUT = 120  # seconds, per cell
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def kernel_env():
+    env = dict(os.environ)
+    parts = [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(parts)
+    return env
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom(path):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    failure = None
+    try:
+        client.execute(env=kernel_env())
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        failure = ANSI.sub("", str(error))
+    if failure:  # outside the except block, so pytest shows only this message
+        pytest.fail(f"{path.name} failed:\n{failure}", pytrace=False)
+
+
+def test_there_is_at_least_one_notebook():
+    assert NOTEBOOKS, f"no notebooks found in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebook_has_no_outputs_or_execution_counts(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [
+        f"cell {index}: {len(cell.get('outputs', []))} outputs, "
+        f"execution_count {cell.get('execution_count')}"
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
+    assert not dirty, (
+        f"{path.name} was saved with outputs; clear them (Edit > Clear Outputs of All Cells) "
+        "or regenerate it from tools/:\n  " + "\n  ".join(dirty)
+    )
