@@ -65,10 +65,12 @@ class DispatcherObject:
     """Anything a thread can wait on: a signal state and a FIFO wait list."""
 
     kind = "DispatcherObject"
-    __slots__ = ("machine", "name", "SignalState", "wait_list", "Type", "__weakref__")
+    __slots__ = ("machine", "name", "SignalState", "wait_list", "Type", "header",
+                 "__weakref__")
 
     def __init__(self, machine, name: str, type_: int, state: int):
         self.machine = machine
+        self.header = None          # an ObjectHeader once the object manager owns it
         self.name = name
         self.Type = type_
         self.SignalState = 1 if state else 0
@@ -84,8 +86,17 @@ class DispatcherObject:
         return [wb.thread for wb in self.wait_list]
 
     def holders(self) -> list[str]:
-        """Who, besides code holding the pointer, could signal this object (for reports)."""
-        return []
+        """Processes holding a handle to this object (for deadlock reports)."""
+        header = self.header
+        if header is None or header.handle_count == 0:
+            return []
+        found = []
+        for process in self.machine.processes:
+            for _, entry in process.handles:
+                if entry.object is self:
+                    found.append("the kernel" if process.kernel else process.name)
+                    break
+        return found
 
     def __repr__(self) -> str:
         return f"<{self.kind} {self.name} state={self.SignalState} waiters={len(self.wait_list)}>"

@@ -15,13 +15,15 @@ from collections import deque
 from types import GeneratorType
 
 from . import dispatcher
+from .api import base as api_base
 from .api.base import Call
 from .errors import (BadArgumentError, BugCheckError, BugCheckSignal, EvtsimError,
                      MachineStateError, MissingYieldError, NotACallError,
                      ProtocolError, WouldBlockError, learner_frames)
 from .scheduler import (KDPC, NO_VALUE, POLICIES, READY, RUNNING, TERMINATED,
                         WAITING, Policy, Scheduler, Thread, Timers, WaitInfo)
-from .status import STATUS_TIMEOUT, STATUS_WAIT_0
+from .status import (STATUS_KERNEL_APC, STATUS_TIMEOUT, STATUS_USER_APC, STATUS_WAIT_0,
+                     name_of)
 from .trace import Trace, TraceRecord
 
 # Returned by a routine whose thread now waits.
@@ -29,12 +31,6 @@ BLOCKED = object()
 FOREVER = float("inf")
 PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL = 0, 1, 2
 
-BUGCHECK_NAMES = {
-    0x9: "IRQL_NOT_GREATER_OR_EQUAL", 0xA: "IRQL_NOT_LESS_OR_EQUAL",
-    0xC: "MAXIMUM_WAIT_OBJECTS_EXCEEDED", 0x1E: "KMODE_EXCEPTION_NOT_HANDLED",
-    0x93: "INVALID_KERNEL_HANDLE", 0xB8: "ATTEMPTED_SWITCH_FROM_DPC",
-    0xC4: "DRIVER_VERIFIER_DETECTED_VIOLATION",
-}
 
 
 class Process:
@@ -50,6 +46,14 @@ class Process:
         self.session = session
         self.kernel = kernel
         self.threads: list[Thread] = []
+        from .objects import HandleTable, system_token, user_token
+        self.token = system_token() if kernel else user_token(user, admin)
+        self.handles = HandleTable(self, kernel=kernel)
+
+    @property
+    def named_objects(self):
+        """The directory where this process's plain Win32 names go (None before Win32)."""
+        return self.machine.session_directory(self.session)
 
     def start(self, fn, *args, name: str | None = None) -> Thread:
         """Start a thread running generator function `fn(api, *args)`."""
@@ -64,7 +68,7 @@ class BugCheckInfo:
 
     def __init__(self, code, rule, explanation, thread, process, line, time, seq):
         self.code = code
-        self.name = BUGCHECK_NAMES.get(code, f"0x{code:X}")
+        self.name = name_of(code, "bugcheck")
         self.rule = rule
         self.explanation = explanation
         self.thread = thread
@@ -157,7 +161,7 @@ class Machine:
 
     def __init__(self, policy: str | Policy = "round_robin", seed: int = 0, *,
                  boot: bool = True, step_time: int = 10, trace: bool = True,
-                 debug: bool = False):
+                 debug: bool = False, namespace: str = "modern"):
         if isinstance(policy, str):
             if policy not in POLICIES:
                 raise BadArgumentError(
@@ -167,6 +171,10 @@ class Machine:
             raise BadArgumentError("policy must be a name such as 'round_robin'")
         if not isinstance(step_time, int) or step_time < 0:
             raise BadArgumentError("step_time must be a whole number of 100 ns units, >= 0")
+        if namespace not in ("modern", "nt4"):
+            raise BadArgumentError("namespace is 'modern' (sessions, Vista and later) or "
+                                   "'nt4' (one \\BaseNamedObjects for everybody)")
+        self.namespace = namespace
         self.policy = policy
         self.seed = seed
         self.step_time = step_time
@@ -193,6 +201,8 @@ class Machine:
         self._errored: Thread | None = None
         self._observers: list = []
         self._hooks: dict[str, list] = {}
+        from .objects import ObjectManager
+        self.ob = ObjectManager(self)
         self.system = self._new_process("System", user="SYSTEM", admin=True, session=0,
                                         kernel=True)
         self.current_process = self.system
@@ -206,8 +216,47 @@ class Machine:
 
     # --- building ---------------------------------------------------------------------
     def start_win32(self) -> None:
-        """Start the Win32 subsystem (the object manager issue fills this in)."""
+        """Start the Win32 subsystem: it creates \\BaseNamedObjects and the session
+        directories. Before this, a boot-start driver finds no \\BaseNamedObjects."""
+        if self.win32_started:
+            return
         self.win32_started = True
+        ob = self.ob
+        bno = ob.make_directory(ob.root, "BaseNamedObjects")
+        ob.make_link(bno, "Global", r"\BaseNamedObjects")
+        ob.make_link(bno, "Local", r"\BaseNamedObjects")
+        if self.namespace == "modern":
+            links = ob.make_directory(ob.directory_at(r"\Sessions"), "BNOLINKS")
+            links.read_only = True
+            ob.make_link(links, "0", r"\BaseNamedObjects")
+            ob.make_link(bno, "Session", r"\Sessions\BNOLINKS")
+        for process in self.processes:
+            self.session_directory(process.session)
+
+    def session_directory(self, session: int):
+        """The BaseNamedObjects directory of a session, made on first use."""
+        if not self.win32_started:
+            return None
+        ob = self.ob
+        bno = ob.directory_at(r"\BaseNamedObjects")
+        if session == 0 or self.namespace == "nt4":
+            return bno
+        sessions = ob.directory_at(r"\Sessions")
+        path = rf"\Sessions\{session}\BaseNamedObjects"
+        existing = ob.directory_at(path)
+        if existing is not None:
+            return existing
+        own = ob.make_directory(ob.make_directory(sessions, str(session)), "BaseNamedObjects")
+        ob.make_link(own, "Global", r"\BaseNamedObjects")
+        ob.make_link(own, "Local", path)
+        ob.make_link(own, "Session", r"\Sessions\BNOLINKS")
+        ob.make_link(ob.directory_at(r"\Sessions\BNOLINKS"), str(session), path)
+        return own
+
+    @property
+    def objects(self):
+        """The object namespace: print it to see the tree."""
+        return self.ob
 
     def _new_process(self, name, user, admin, session, kernel=False) -> Process:
         process = Process(self, name, self._next_pid, user, admin, session, kernel)
@@ -220,9 +269,13 @@ class Machine:
         """Create a user-mode process (session 1, a standard user, by default)."""
         if not isinstance(name, str) or not name:
             raise BadArgumentError("a process needs a name, such as 'app.exe'")
-        if not isinstance(session, int) or session < 0:
+        if isinstance(session, bool) or not isinstance(session, int) or session < 0:
             raise BadArgumentError("session must be a whole number >= 0")
-        return self._new_process(name, user or "learner", bool(admin), session)
+        if user is not None and (not isinstance(user, str) or not user):
+            raise BadArgumentError("user must be a user name such as 'ann'")
+        process = self._new_process(name, user or "learner", bool(admin), session)
+        self.session_directory(session)
+        return process
 
     def object_name(self, prefix: str) -> str:
         """A fresh default name such as Event1, Event2 (deterministic)."""
@@ -305,26 +358,44 @@ class Machine:
     def _advance(self, thread: Thread, value, exc: BaseException | None = None) -> None:
         """Send a result into the thread and run its code to the next acceptable yield."""
         gen = thread.gen
-        for _ in range(100):
-            try:
-                yielded = gen.send(value) if exc is None else gen.throw(exc)
-            except StopIteration as stop:
-                self._exit(thread, stop.value, None)
-                return
-            except Exception as error:          # the learner's own code raised
-                self._exit(thread, None, error)
-                return
-            pending = thread.unyielded
-            if len(pending) == 1 and pending[0] is yielded:
-                pending.clear()
-                thread.next_call = yielded
-                return
-            exc, value = self._protocol_problem(thread, yielded), None
-            if exc is None:
-                thread.next_call = yielded
-                return
-        self._exit(thread, None, NotACallError(
-            f"{thread.name} kept yielding things that are not calls; it was stopped."))
+        previous = api_base.running
+        api_base.running = thread
+        try:
+            for _ in range(100):
+                try:
+                    yielded = gen.send(value) if exc is None else gen.throw(exc)
+                except StopIteration as stop:
+                    self._exit(thread, stop.value, None)
+                    return
+                except Exception as error:          # the learner's own code raised
+                    self._exit(thread, None, error)
+                    return
+                pending = thread.unyielded
+                if len(pending) == 1 and pending[0] is yielded and type(yielded) is Call:
+                    pending.clear()
+                    thread.next_call = yielded
+                    return
+                accepted = self._accept(thread, yielded)
+                if isinstance(accepted, Call):
+                    thread.next_call = accepted
+                    return
+                exc, value = accepted, None
+            self._exit(thread, None, NotACallError(
+                f"{thread.name} kept yielding things that are not calls; it was stopped."))
+        finally:
+            api_base.running = previous
+
+    def _accept(self, thread: Thread, yielded) -> Call | EvtsimError:
+        """The call a yielded value stands for, or the error to throw back in."""
+        as_call = getattr(type(yielded), "__evtsim_call__", None)
+        if as_call is not None:
+            if yielded in thread.unyielded:
+                thread.unyielded.remove(yielded)
+            call = as_call(yielded, thread.api, thread.gen.gi_frame)
+            problem = self._protocol_problem(thread, call)
+            return call if problem is None else problem
+        problem = self._protocol_problem(thread, yielded)
+        return yielded if problem is None else problem
 
     def _protocol_problem(self, thread: Thread, yielded) -> EvtsimError | None:
         pending = thread.unyielded
@@ -758,6 +829,24 @@ class Machine:
         if timer.dpc is not None:
             self.insert_dpc(timer.dpc, self.time, None)
         self._record(_Clock(self), "TimerExpired", (timer,), None, None, None)
+
+    def queue_apc(self, target: Thread, routine, mode: int, argument) -> None:
+        """Queue an APC to a thread (KiInsertQueueApc).
+
+        A kernel APC takes a thread waiting at PASSIVE_LEVEL out of its wait to run;
+        the thread then waits again. A user APC ends an alertable user-mode wait with
+        STATUS_USER_APC; otherwise it waits for the next alertable wait.
+        """
+        wait = target.wait
+        if mode == dispatcher.KernelMode:
+            target.kernel_apcs.append((routine, argument))
+            if target.state == WAITING and target.wait_irql == PASSIVE_LEVEL:
+                target.unwait(STATUS_KERNEL_APC)
+        else:
+            target.user_apcs.append((routine, argument))
+            if target.state == WAITING and wait.mode == dispatcher.UserMode and wait.alertable:
+                target.user_apc_pending = True
+                target.unwait(STATUS_USER_APC)
 
     def insert_dpc(self, dpc: KDPC, argument1, argument2) -> bool:
         if dpc.queued:

@@ -79,6 +79,7 @@ class Thread:
         self.user_apc_pending = False
         self.unyielded: list = []       # calls made but not yet yielded
         self.last_error = 0             # Win32 GetLastError
+        self.attached = None            # process attached by KeStackAttachProcess
         self.saved_irql = 0             # IRQL before KeSetEvent(Wait=TRUE) raised it
         self.steps = 0
         self.created_time = machine.time

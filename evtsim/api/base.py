@@ -26,6 +26,11 @@ WIN32_ROUTINES = frozenset({
 })
 
 
+# The thread whose own code is running right now (set while its generator runs), so
+# that objects such as DriverWorks' KEvent can make calls for it.
+running = None
+
+
 class Call:
     """An API call made by a thread, waiting to be yielded and run."""
 
@@ -50,6 +55,20 @@ class Call:
         parts = [repr(describe(a)) for a in self.args]
         parts += [f"{k}={describe(v)!r}" for k, v in self.kwargs.items()]
         return f"{self.name}({', '.join(parts)})"
+
+
+def new_call(surface, name, impl, args, frame, kwargs=None) -> Call:
+    """A call made on the learner's behalf (by a helper class) at `frame`'s line."""
+    call = Call(name, impl, surface, args, kwargs or {}, frame.f_lineno,
+                frame.f_code.co_filename)
+    surface.thread.unyielded.append(call)
+    return call
+
+
+def value_call(name: str, value, surface, frame) -> Call:
+    """A step that does nothing but hand `value` back (for yielded pure helpers)."""
+    return Call(name, lambda _surface: value, surface, (), {}, frame.f_lineno,
+                frame.f_code.co_filename)
 
 
 def syscall(impl):

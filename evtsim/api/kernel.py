@@ -15,9 +15,17 @@ from ..dispatcher import (KEVENT, KTIMER, KWAIT_BLOCK, DispatcherObject, Executi
                           SynchronizationEvent, SynchronizationTimer, UserMode, WaitAll,
                           WaitAny)
 from ..errors import BadArgumentError, BugCheckSignal, MachineStateError
+from ..objects import (OBJECT_ATTRIBUTES, SECURITY_DESCRIPTOR, UNICODE_STRING,
+                       ExEventObjectType, IoDeviceObjectType, IoFileObjectType,
+                       ObDirectoryObjectType, ObSymbolicLinkObjectType, is_kernel_handle,
+                       name_text)
+from ..objects import ObjectType as ObjectTypeClass
 from ..scheduler import KDPC, Thread
-from ..status import (MAXIMUM_WAIT_OBJECTS, STATUS_ALERTED, STATUS_KERNEL_APC,
-                      STATUS_SUCCESS, STATUS_USER_APC,
+from ..status import (EVENT_ALL_ACCESS, MAXIMUM_WAIT_OBJECTS, OBJ_CASE_INSENSITIVE,
+                      OBJ_EXCLUSIVE, OBJ_INHERIT, OBJ_KERNEL_HANDLE, OBJ_OPENIF,
+                      OBJ_PERMANENT, STATUS_ALERTED, STATUS_INVALID_PARAMETER,
+                      STATUS_KERNEL_APC, STATUS_OBJECT_NAME_EXISTS,
+                      STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, STATUS_USER_APC,
                       THREAD_WAIT_OBJECTS)
 from .base import Surface, syscall
 
@@ -43,6 +51,13 @@ class KernelApi(Surface):
             raise BadArgumentError(f"{routine} needs {want}, not {value!r}")
         if value.machine is not self.machine:
             raise BadArgumentError(f"{routine}: {value.name} belongs to another Machine")
+        if value.header is not None and value.header.deleted:
+            raise BugCheckSignal(
+                0xCC, f"{routine} touched an event that was already freed",
+                f"{self.thread.name} used {value.name} after its last handle was closed "
+                f"and its last reference dropped. A pointer from IoCreate*Event is valid "
+                f"only while its handle is open; take a reference "
+                f"(ObReferenceObjectByHandle) to keep it longer.")
         return value
 
     def _verifier(self, routine: str, max_irql: int, rule: str | None = None) -> None:
@@ -122,7 +137,7 @@ class KernelApi(Surface):
     @syscall
     def KeSetEvent(self, Event, Increment=IO_NO_INCREMENT, Wait=False) -> int:
         """Signal the event; return its previous state (exactly 0 or 1)."""
-        if type(Event) is not KEVENT or Event.machine is not self.machine:
+        if type(Event) is not KEVENT or Event.machine is not self.machine or Event.header:
             self._object(Event, "KeSetEvent", KEVENT)
         if self.thread.irql > DISPATCH_LEVEL:
             self._verifier("KeSetEvent", DISPATCH_LEVEL)
@@ -167,7 +182,8 @@ class KernelApi(Surface):
                               Alertable=False, Timeout=None) -> int:
         """Wait until the object is signaled, an alert or APC ends the wait, or time runs out."""
         routine = "KeWaitForSingleObject"
-        if not isinstance(Object, DispatcherObject) or Object.machine is not self.machine:
+        if (not isinstance(Object, DispatcherObject) or Object.machine is not self.machine
+                or Object.header):
             self._object(Object, routine)
         if WaitMode != KernelMode or type(WaitMode) is not int:
             self._mode(WaitMode, routine)
@@ -311,18 +327,9 @@ class KernelApi(Surface):
             raise BadArgumentError("KeInsertQueueApc: Routine must be a function or None")
         if target.state == "terminated":
             return False
-        wait = target.wait
-        if mode == KernelMode:
-            target.kernel_apcs.append((Routine, Argument))
-            if target.state == "waiting" and target.wait_irql == PASSIVE_LEVEL:
-                target.unwait(STATUS_KERNEL_APC)
-        else:
-            if Routine is None:
-                raise BadArgumentError("KeInsertQueueApc: a user APC needs a Routine")
-            target.user_apcs.append((Routine, Argument))
-            if target.state == "waiting" and wait.mode == UserMode and wait.alertable:
-                target.user_apc_pending = True
-                target.unwait(STATUS_USER_APC)
+        if mode == UserMode and Routine is None:
+            raise BadArgumentError("KeInsertQueueApc: a user APC needs a Routine")
+        self.machine.queue_apc(target, Routine, mode, Argument)
         return True
 
     # --- DPCs and timers -------------------------------------------------------------
@@ -408,10 +415,286 @@ class KernelApi(Surface):
     def KeReadStateTimer(self, Timer) -> int:
         return self._object(Timer, "KeReadStateTimer", KTIMER).SignalState
 
+    # --- the object manager: Zw, Ob, Io, Ps ------------------------------------------
+    def _process(self):
+        """The process whose handle table this code uses (the attached one, if any)."""
+        thread = self.thread
+        return thread.attached or thread.process
+
+    @staticmethod
+    def _attributes(value, routine: str):
+        if value is None:
+            return None, 0, None, None
+        if not isinstance(value, OBJECT_ATTRIBUTES):
+            raise BadArgumentError(f"{routine}: ObjectAttributes must come from "
+                                   f"InitializeObjectAttributes, not {value!r}")
+        return (name_text(value.ObjectName), value.Attributes, value.RootDirectory,
+                value.SecurityDescriptor)
+
+    @staticmethod
+    def _access(value, routine: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+            raise BadArgumentError(f"{routine}: DesiredAccess is an ACCESS_MASK such as "
+                                   f"EVENT_ALL_ACCESS, not {value!r}")
+        return value
+
+    def InitializeObjectAttributes(self, ObjectName=None, Attributes=0, RootDirectory=None,
+                                   SecurityDescriptor=None) -> OBJECT_ATTRIBUTES:
+        """Fill in OBJECT_ATTRIBUTES (a macro: it runs at once, no step needed)."""
+        return InitializeObjectAttributes(ObjectName, Attributes, RootDirectory,
+                                          SecurityDescriptor)
+
+    def RtlInitUnicodeString(self, SourceString) -> UNICODE_STRING:
+        """Make a UNICODE_STRING (pure: it runs at once, no step needed)."""
+        return RtlInitUnicodeString(SourceString)
+
+    @syscall
+    def ZwCreateEvent(self, DesiredAccess, ObjectAttributes, EventType, InitialState):
+        """Create (or with OBJ_OPENIF open) an event; returns (status, handle)."""
+        routine = "ZwCreateEvent"
+        access = self._access(DesiredAccess, routine)
+        name, attributes, root, security = self._attributes(ObjectAttributes, routine)
+        if EventType not in (NotificationEvent, SynchronizationEvent) or isinstance(EventType, bool):
+            return STATUS_INVALID_PARAMETER, None
+        self._verifier(routine, PASSIVE_LEVEL)
+        ob = self.machine.ob
+        status, handle, _ = ob.create_or_open(
+            self._process(), ExEventObjectType, ob.new_event(EventType, 1 if InitialState else 0),
+            name, attributes, root, security, access, KernelMode,
+            bool(attributes & OBJ_KERNEL_HANDLE))
+        return status, handle
+
+    @syscall
+    def ZwOpenEvent(self, DesiredAccess, ObjectAttributes):
+        """Open a named event; returns (status, handle)."""
+        routine = "ZwOpenEvent"
+        access = self._access(DesiredAccess, routine)
+        name, attributes, root, _ = self._attributes(ObjectAttributes, routine)
+        self._verifier(routine, PASSIVE_LEVEL)
+        status, handle, _ = self.machine.ob.open(
+            self._process(), ExEventObjectType, name, attributes, root, access, KernelMode,
+            bool(attributes & OBJ_KERNEL_HANDLE))
+        return status, handle
+
+    def _event_by_handle(self, handle, routine: str):
+        status, entry = self.machine.ob.resolve(self._process(), handle, KernelMode)
+        if status != STATUS_SUCCESS:
+            return status, None
+        if not isinstance(entry.object, KEVENT):
+            return STATUS_OBJECT_TYPE_MISMATCH, None
+        return STATUS_SUCCESS, entry.object
+
+    @syscall
+    def ZwSetEvent(self, EventHandle):
+        """Set the event a handle names; returns (status, previous_state)."""
+        self._verifier("ZwSetEvent", PASSIVE_LEVEL)
+        status, event = self._event_by_handle(EventHandle, "ZwSetEvent")
+        if event is None:
+            return status, None
+        return STATUS_SUCCESS, dispatcher.signal(event)
+
+    @syscall
+    def ZwResetEvent(self, EventHandle):
+        """Reset the event a handle names; returns (status, previous_state)."""
+        self._verifier("ZwResetEvent", PASSIVE_LEVEL)
+        status, event = self._event_by_handle(EventHandle, "ZwResetEvent")
+        if event is None:
+            return status, None
+        return STATUS_SUCCESS, dispatcher.reset(event)
+
+    @syscall
+    def ZwPulseEvent(self, EventHandle):
+        """Pulse the event a handle names; returns (status, previous_state)."""
+        self._verifier("ZwPulseEvent", PASSIVE_LEVEL)
+        status, event = self._event_by_handle(EventHandle, "ZwPulseEvent")
+        if event is None:
+            return status, None
+        return STATUS_SUCCESS, dispatcher.pulse(event)
+
+    @syscall
+    def ZwClearEvent(self, EventHandle) -> int:
+        """Clear the event a handle names; returns the status."""
+        self._verifier("ZwClearEvent", PASSIVE_LEVEL)
+        status, event = self._event_by_handle(EventHandle, "ZwClearEvent")
+        if event is not None:
+            dispatcher.reset(event)
+        return status
+
+    @syscall
+    def ZwWaitForSingleObject(self, Handle, Alertable=False, Timeout=None) -> int:
+        """Wait on the object a handle names (the wait holds a reference to it)."""
+        routine = "ZwWaitForSingleObject"
+        timeout = self._timeout(Timeout, routine)
+        self._verifier(routine, PASSIVE_LEVEL)
+        ob = self.machine.ob
+        status, entry = ob.resolve(self._process(), Handle, KernelMode)
+        if status != STATUS_SUCCESS:
+            return status
+        obj = entry.object
+        if not isinstance(obj, DispatcherObject):
+            return STATUS_OBJECT_TYPE_MISMATCH
+        return self.machine.wait(self.thread, (obj,), WaitAny, KernelMode, bool(Alertable),
+                                 timeout, routine, translate=holding(ob, (obj,)))
+
+    @syscall
+    def ZwClose(self, Handle) -> int:
+        """Close a handle. Closing a bad kernel handle from kernel mode is bug check 0x93."""
+        self._verifier("ZwClose", PASSIVE_LEVEL)
+        status = self.machine.ob.close(self._process(), Handle, KernelMode)
+        if status != STATUS_SUCCESS and is_kernel_handle(Handle):
+            raise BugCheckSignal(
+                0x93, "ZwClose was given a kernel handle that is not open",
+                f"{self.thread.name} closed kernel handle 0x{Handle:X}, which is not open "
+                f"(closed twice, or never opened). Closing a handle twice can close "
+                f"somebody else's handle, so the kernel stops.")
+        return status
+
+    @syscall
+    def ObReferenceObjectByHandle(self, Handle, DesiredAccess, ObjectType, AccessMode):
+        """Turn a handle into a referenced pointer; returns (status, object).
+
+        The handle is looked up in the *current process*; checks run in this order: a
+        kernel handle from user mode or no such handle, the object type, then (user
+        mode only) the access the handle grants.
+        """
+        routine = "ObReferenceObjectByHandle"
+        access = self._access(DesiredAccess, routine)
+        if ObjectType is not None and not isinstance(ObjectType, ObjectTypeClass):
+            raise BadArgumentError(f"{routine}: ObjectType is an object type such as "
+                                   f"ExEventObjectType (or None), not {ObjectType!r}")
+        mode = self._mode(AccessMode, routine)
+        self._verifier(routine, DISPATCH_LEVEL)
+        return self.machine.ob.reference_by_handle(self._process(), Handle, access,
+                                                   ObjectType, mode)
+
+    def _managed(self, obj, routine: str):
+        if getattr(obj, "header", None) is None or getattr(obj, "machine", self.machine) is not self.machine:
+            raise BadArgumentError(f"{routine} needs an object from the object manager "
+                                   f"(a KEVENT from KeInitializeEvent has no header), not {obj!r}")
+        if obj.header.deleted:
+            raise BugCheckSignal(
+                0x18, f"{routine} on an object that was already freed",
+                f"{self.thread.name} used {obj.name} after its last reference was "
+                f"dropped. Every ObReferenceObject(ByHandle) needs exactly one "
+                f"ObDereferenceObject, and no more.")
+        return obj
+
+    @syscall
+    def ObReferenceObject(self, Object) -> None:
+        self._managed(Object, "ObReferenceObject")
+        self.machine.ob.reference(Object)
+
+    @syscall
+    def ObDereferenceObject(self, Object) -> None:
+        """Drop a reference; at the last one the object is freed."""
+        self._managed(Object, "ObDereferenceObject")
+        self._verifier("ObDereferenceObject", DISPATCH_LEVEL)
+        self.machine.ob.dereference(Object)
+
+    def _io_create_event(self, routine: str, EventName, event_type: int):
+        self._verifier(routine, PASSIVE_LEVEL)
+        name = name_text(EventName)
+        if not name:
+            raise BadArgumentError(f"{routine} needs an EventName such as "
+                                   f"r\"\\BaseNamedObjects\\MyEvent\"")
+        ob = self.machine.ob
+        status, handle, event = ob.create_or_open(
+            self._process(), ExEventObjectType, ob.new_event(event_type, 1), name,
+            OBJ_OPENIF | OBJ_KERNEL_HANDLE, None, None, EVENT_ALL_ACCESS, KernelMode, True)
+        if status not in (STATUS_SUCCESS, STATUS_OBJECT_NAME_EXISTS):
+            return None, None
+        return event, handle
+
+    @syscall
+    def IoCreateNotificationEvent(self, EventName):
+        """Open or create a named notification event, Signaled when new.
+
+        Returns (PKEVENT, handle), or (None, None). An existing event is returned as
+        it is, whatever its type. The pointer holds no reference of its own: it is
+        valid while the (kernel) handle is open; ZwClose releases it.
+        """
+        return self._io_create_event("IoCreateNotificationEvent", EventName,
+                                     NotificationEvent)
+
+    @syscall
+    def IoCreateSynchronizationEvent(self, EventName):
+        """Open or create a named synchronization event, Signaled when new.
+
+        Returns (PKEVENT, handle), or (None, None); see IoCreateNotificationEvent.
+        """
+        return self._io_create_event("IoCreateSynchronizationEvent", EventName,
+                                     SynchronizationEvent)
+
+    @syscall
+    def PsGetCurrentProcess(self):
+        return self._process()
+
+    @syscall
+    def KeStackAttachProcess(self, Process):
+        """Run in another process's context (its handle table) until detached."""
+        from ..machine import Process as ProcessClass
+        if not isinstance(Process, ProcessClass) or Process.machine is not self.machine:
+            raise BadArgumentError(f"KeStackAttachProcess needs a process of this machine, "
+                                   f"not {Process!r}")
+        self._verifier("KeStackAttachProcess", DISPATCH_LEVEL)
+        state = KAPC_STATE(self.thread.attached)
+        self.thread.attached = Process
+        return state
+
+    @syscall
+    def KeUnstackDetachProcess(self, ApcState) -> None:
+        if not isinstance(ApcState, KAPC_STATE):
+            raise BadArgumentError("KeUnstackDetachProcess needs the ApcState that "
+                                   "KeStackAttachProcess returned")
+        self.thread.attached = ApcState.previous
+
+
+class KAPC_STATE:
+    """What KeStackAttachProcess saves so KeUnstackDetachProcess can go back."""
+
+    def __init__(self, previous):
+        self.previous = previous
+
+
+def holding(ob, objects):
+    """Keep a pointer reference on the objects of a handle wait until it ends."""
+    for obj in objects:
+        ob.reference(obj)
+
+    def release(status):
+        for obj in objects:
+            ob.dereference(obj)
+        return status
+    return release
+
+
+def InitializeObjectAttributes(ObjectName=None, Attributes=0, RootDirectory=None,
+                               SecurityDescriptor=None) -> OBJECT_ATTRIBUTES:
+    """Fill in OBJECT_ATTRIBUTES for ZwCreateEvent / ZwOpenEvent."""
+    name_text(ObjectName)
+    if isinstance(Attributes, bool) or not isinstance(Attributes, int) or Attributes < 0:
+        raise BadArgumentError("InitializeObjectAttributes: Attributes is a set of OBJ_* flags")
+    if SecurityDescriptor is not None and not isinstance(SecurityDescriptor, SECURITY_DESCRIPTOR):
+        raise BadArgumentError("InitializeObjectAttributes: SecurityDescriptor must be a "
+                               "SECURITY_DESCRIPTOR or None")
+    return OBJECT_ATTRIBUTES(ObjectName, Attributes, RootDirectory, SecurityDescriptor)
+
+
+def RtlInitUnicodeString(SourceString) -> UNICODE_STRING:
+    """A UNICODE_STRING for a str."""
+    if not isinstance(SourceString, str):
+        raise BadArgumentError(f"RtlInitUnicodeString needs a str, not {SourceString!r}")
+    return UNICODE_STRING(SourceString)
+
 
 __all__ = [
     "KernelApi", "NotificationEvent", "SynchronizationEvent", "NotificationTimer",
     "SynchronizationTimer", "KernelMode", "UserMode", "WaitAny", "WaitAll", "Executive",
     "PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL", "HIGH_LEVEL", "IO_NO_INCREMENT",
     "EVENT_INCREMENT", "KEVENT", "KTIMER", "KDPC", "KWAIT_BLOCK", "level_name",
+    "InitializeObjectAttributes", "RtlInitUnicodeString", "OBJECT_ATTRIBUTES",
+    "UNICODE_STRING", "SECURITY_DESCRIPTOR", "ExEventObjectType", "ObDirectoryObjectType",
+    "ObSymbolicLinkObjectType", "IoDeviceObjectType", "IoFileObjectType", "OBJ_INHERIT",
+    "OBJ_PERMANENT", "OBJ_EXCLUSIVE", "OBJ_CASE_INSENSITIVE", "OBJ_OPENIF",
+    "OBJ_KERNEL_HANDLE", "KAPC_STATE",
 ]

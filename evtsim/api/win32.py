@@ -1,16 +1,29 @@
 """The Win32 surface: what a user-mode thread (an application) calls.
 
-Functions return what Windows returns (a BOOL as True/False, WAIT_* codes) and set the
-thread's last error exactly where Windows does. Timeouts are milliseconds, INFINITE
-waits forever. This module starts with the calls that need no handles; the object
-manager adds events, handles and names.
+Each function does what kernel32 does on top of the Nt calls: plain names go to the
+caller's session directory (`Global\\` and `Local\\` are links there), statuses become
+Win32 errors through RtlNtStatusToDosError, and the thread's last error is set exactly
+where Windows sets it (per Wine's conformance tests, which run on real Windows) and
+left alone where it does not. Functions return what Windows returns: a handle or None
+for NULL, BOOL as True/False, WAIT_* codes. Timeouts are milliseconds.
 """
 from __future__ import annotations
 
-from ..dispatcher import UserMode, WaitAny
+from .. import dispatcher
+from ..dispatcher import DispatcherObject, KEVENT, UserMode, WaitAll, WaitAny
 from ..errors import BadArgumentError
-from ..status import INFINITE, STATUS_SUCCESS, STATUS_USER_APC, WAIT_IO_COMPLETION
+from ..objects import SECURITY_DESCRIPTOR, ExEventObjectType
+from ..status import (CREATE_EVENT_INITIAL_SET, CREATE_EVENT_MANUAL_RESET,
+                      ERROR_ALREADY_EXISTS, ERROR_FILENAME_EXCED_RANGE, ERROR_GEN_FAILURE,
+                      ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_PATH_NOT_FOUND,
+                      ERROR_SUCCESS, EVENT_ALL_ACCESS, EVENT_MODIFY_STATE, INFINITE,
+                      MAXIMUM_WAIT_OBJECTS, OBJ_INHERIT, OBJ_OPENIF, STATUS_OBJECT_NAME_EXISTS,
+                      STATUS_SUCCESS, STATUS_USER_APC, SYNCHRONIZE, WAIT_FAILED,
+                      WAIT_IO_COMPLETION, nt_status_to_win32_error)
 from .base import Surface, syscall
+from .kernel import holding
+
+MAX_PATH = 260
 
 
 def milliseconds_to_timeout(ms, routine: str):
@@ -21,6 +34,18 @@ def milliseconds_to_timeout(ms, routine: str):
     if ms == INFINITE:
         return None
     return -ms * 10_000
+
+
+class SECURITY_ATTRIBUTES:
+    """What CreateEvent's first argument carries: a descriptor and inheritability."""
+
+    def __init__(self, lpSecurityDescriptor: SECURITY_DESCRIPTOR | None = None,
+                 bInheritHandle: bool = False):
+        if lpSecurityDescriptor is not None and not isinstance(lpSecurityDescriptor,
+                                                               SECURITY_DESCRIPTOR):
+            raise BadArgumentError("lpSecurityDescriptor must be a SECURITY_DESCRIPTOR or None")
+        self.lpSecurityDescriptor = lpSecurityDescriptor
+        self.bInheritHandle = bool(bInheritHandle)
 
 
 def _returns_nothing(status: int) -> None:
@@ -36,6 +61,216 @@ class Win32Api(Surface):
     """What user-mode code calls (kernel32)."""
 
     surface_name = "win32"
+
+    # --- helpers -----------------------------------------------------------------------
+    def _fail(self, status_or_error: int, *, is_status: bool = True):
+        self.thread.last_error = (nt_status_to_win32_error(status_or_error) if is_status
+                                  else status_or_error)
+
+    def _process(self):
+        return self.thread.process
+
+    @staticmethod
+    def _name(value, routine: str):
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise BadArgumentError(f"{routine}: lpName is a str or None, not {value!r}")
+        return value
+
+    def _reference(self, handle, access: int, want_event: bool):
+        """Look a handle up as the kernel does for a user-mode caller.
+
+        Returns the object, or None with the last error set (bad handle or wrong type:
+        ERROR_INVALID_HANDLE; missing rights: ERROR_ACCESS_DENIED).
+        """
+        ob = self.machine.ob
+        status, obj = ob.reference_by_handle(self._process(), handle, access,
+                                             ExEventObjectType if want_event else None,
+                                             UserMode)
+        if status != STATUS_SUCCESS:
+            self._fail(status)
+            return None
+        ob.dereference(obj)
+        if not want_event and not isinstance(obj, DispatcherObject):
+            self._fail(ERROR_INVALID_HANDLE, is_status=False)
+            return None
+        return obj
+
+    # --- events ------------------------------------------------------------------------
+    def _create(self, routine, attrs, name, manual, initial, access):
+        name = self._name(name, routine)
+        if attrs is not None and not isinstance(attrs, SECURITY_ATTRIBUTES):
+            raise BadArgumentError(f"{routine}: lpEventAttributes is SECURITY_ATTRIBUTES "
+                                   f"or None, not {attrs!r}")
+        if name is not None and len(name) > MAX_PATH:
+            self._fail(ERROR_FILENAME_EXCED_RANGE, is_status=False)
+            return None
+        process = self._process()
+        root = process.named_objects if name else None
+        if name and root is None:
+            self._fail(ERROR_PATH_NOT_FOUND, is_status=False)
+            return None
+        attributes = OBJ_OPENIF | (OBJ_INHERIT if attrs and attrs.bInheritHandle else 0)
+        security = attrs.lpSecurityDescriptor if attrs else None
+        ob = self.machine.ob
+        event_type = dispatcher.NotificationEvent if manual else dispatcher.SynchronizationEvent
+        status, handle, _ = ob.create_or_open(
+            process, ExEventObjectType, ob.new_event(event_type, 1 if initial else 0),
+            name or None, attributes, root, security, access, UserMode, False)
+        if status == STATUS_OBJECT_NAME_EXISTS:
+            self.thread.last_error = ERROR_ALREADY_EXISTS
+            return handle
+        if status != STATUS_SUCCESS:
+            self._fail(status)
+            return None
+        self.thread.last_error = ERROR_SUCCESS
+        return handle
+
+    @syscall
+    def CreateEvent(self, lpEventAttributes, bManualReset, bInitialState, lpName):
+        """Create or open an event; sets ERROR_ALREADY_EXISTS when it opened one."""
+        return self._create("CreateEvent", lpEventAttributes, lpName, bManualReset,
+                            bInitialState, EVENT_ALL_ACCESS)
+
+    @syscall
+    def CreateEventEx(self, lpEventAttributes, lpName, dwFlags, dwDesiredAccess):
+        """CreateEvent with flags (CREATE_EVENT_MANUAL_RESET, _INITIAL_SET) and access."""
+        if isinstance(dwFlags, bool) or not isinstance(dwFlags, int) or dwFlags & ~3:
+            self._fail(ERROR_INVALID_PARAMETER, is_status=False)
+            return None
+        if isinstance(dwDesiredAccess, bool) or not isinstance(dwDesiredAccess, int):
+            raise BadArgumentError("CreateEventEx: dwDesiredAccess is an access mask")
+        return self._create("CreateEventEx", lpEventAttributes, lpName,
+                            dwFlags & CREATE_EVENT_MANUAL_RESET,
+                            dwFlags & CREATE_EVENT_INITIAL_SET, dwDesiredAccess)
+
+    @syscall
+    def OpenEvent(self, dwDesiredAccess, bInheritHandle, lpName):
+        """Open an existing named event; None and a last error if that fails."""
+        name = self._name(lpName, "OpenEvent")
+        if isinstance(dwDesiredAccess, bool) or not isinstance(dwDesiredAccess, int):
+            raise BadArgumentError("OpenEvent: dwDesiredAccess is an access mask")
+        if name is None:
+            self._fail(ERROR_INVALID_PARAMETER, is_status=False)
+            return None
+        if len(name) > MAX_PATH:
+            self._fail(ERROR_FILENAME_EXCED_RANGE, is_status=False)
+            return None
+        process = self._process()
+        root = process.named_objects
+        if root is None:
+            self._fail(ERROR_PATH_NOT_FOUND, is_status=False)
+            return None
+        status, handle, _ = self.machine.ob.open(
+            process, ExEventObjectType, name, OBJ_INHERIT if bInheritHandle else 0, root,
+            dwDesiredAccess, UserMode, False)
+        if status != STATUS_SUCCESS:
+            self._fail(status)
+            return None
+        return handle
+
+    def _change(self, handle, action) -> bool:
+        event = self._reference(handle, EVENT_MODIFY_STATE, True)
+        if event is None:
+            return False
+        action(event)
+        return True
+
+    @syscall
+    def SetEvent(self, hEvent) -> bool:
+        return self._change(hEvent, dispatcher.signal)
+
+    @syscall
+    def ResetEvent(self, hEvent) -> bool:
+        return self._change(hEvent, dispatcher.reset)
+
+    @syscall
+    def PulseEvent(self, hEvent) -> bool:
+        """Documented as unreliable: a waiter briefly out of its wait misses it."""
+        return self._change(hEvent, dispatcher.pulse)
+
+    # --- waits -------------------------------------------------------------------------
+    def _wait(self, routine, handles, wait_type, ms, alertable, before=None):
+        timeout = milliseconds_to_timeout(ms, routine)
+        objects = []
+        for handle in handles:
+            obj = self._reference(handle, SYNCHRONIZE, False)
+            if obj is None:
+                return WAIT_FAILED
+            objects.append(obj)
+        if wait_type == WaitAll and len({id(o) for o in objects}) != len(objects):
+            self._fail(ERROR_INVALID_PARAMETER, is_status=False)
+            return WAIT_FAILED
+        if before is not None and not before():
+            return WAIT_FAILED
+        objects = tuple(objects)
+        return self.machine.wait(self.thread, objects, wait_type, UserMode, bool(alertable),
+                                 timeout, routine, translate=holding(self.machine.ob, objects))
+
+    @syscall
+    def WaitForSingleObject(self, hHandle, dwMilliseconds) -> int:
+        """WAIT_OBJECT_0, WAIT_TIMEOUT, or WAIT_FAILED with the last error set."""
+        return self._wait("WaitForSingleObject", (hHandle,), WaitAny, dwMilliseconds, False)
+
+    @syscall
+    def WaitForSingleObjectEx(self, hHandle, dwMilliseconds, bAlertable) -> int:
+        """Alertable: WAIT_IO_COMPLETION after queued user APCs ran."""
+        return self._wait("WaitForSingleObjectEx", (hHandle,), WaitAny, dwMilliseconds,
+                          bAlertable)
+
+    def _handles(self, routine, count, handles):
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise BadArgumentError(f"{routine}: nCount is a whole number")
+        if not isinstance(handles, (list, tuple)):
+            raise BadArgumentError(f"{routine}: lpHandles is a list of handles")
+        if count < 1 or count > MAXIMUM_WAIT_OBJECTS:
+            self._fail(ERROR_INVALID_PARAMETER, is_status=False)
+            return None
+        if count > len(handles):
+            raise BadArgumentError(f"{routine}: nCount is {count} but lpHandles has "
+                                   f"{len(handles)} entries")
+        return handles[:count]
+
+    @syscall
+    def WaitForMultipleObjects(self, nCount, lpHandles, bWaitAll, dwMilliseconds) -> int:
+        """Wait for any (lowest index wins) or all of up to 64 handles."""
+        handles = self._handles("WaitForMultipleObjects", nCount, lpHandles)
+        if handles is None:
+            return WAIT_FAILED
+        return self._wait("WaitForMultipleObjects", handles, WaitAll if bWaitAll else WaitAny,
+                          dwMilliseconds, False)
+
+    @syscall
+    def WaitForMultipleObjectsEx(self, nCount, lpHandles, bWaitAll, dwMilliseconds,
+                                 bAlertable) -> int:
+        handles = self._handles("WaitForMultipleObjectsEx", nCount, lpHandles)
+        if handles is None:
+            return WAIT_FAILED
+        return self._wait("WaitForMultipleObjectsEx", handles,
+                          WaitAll if bWaitAll else WaitAny, dwMilliseconds, bAlertable)
+
+    @syscall
+    def SignalObjectAndWait(self, hObjectToSignal, hObjectToWaitOn, dwMilliseconds,
+                            bAlertable) -> int:
+        """Set one event and start waiting on another as one atomic step."""
+        def signal_first() -> bool:
+            event = self._reference(hObjectToSignal, EVENT_MODIFY_STATE, True)
+            if event is None:
+                return False
+            dispatcher.signal(event)
+            return True
+        return self._wait("SignalObjectAndWait", (hObjectToWaitOn,), WaitAny, dwMilliseconds,
+                          bAlertable, before=signal_first)
+
+    # --- handles, errors, sleeping, APCs -------------------------------------------------
+    @syscall
+    def CloseHandle(self, hObject) -> bool:
+        status = self.machine.ob.close(self._process(), hObject, UserMode)
+        if status != STATUS_SUCCESS:
+            self._fail(status)
+            return False
+        return True
 
     @syscall
     def GetLastError(self) -> int:
@@ -63,5 +298,26 @@ class Win32Api(Surface):
                                  timeout, "SleepEx", timeout_status=STATUS_SUCCESS,
                                  translate=_io_completion)
 
+    @syscall
+    def QueueUserAPC(self, pfnAPC, hThread, dwData) -> int:
+        """Queue a user APC (evtsim takes the Thread object as the thread handle)."""
+        from ..scheduler import Thread
+        if not callable(pfnAPC):
+            raise BadArgumentError("QueueUserAPC: pfnAPC must be a function")
+        if (not isinstance(hThread, Thread) or hThread.machine is not self.machine
+                or hThread.is_dpc):
+            self._fail(ERROR_INVALID_HANDLE, is_status=False)
+            return 0
+        if hThread.state == "terminated":       # NtQueueApcThread: STATUS_UNSUCCESSFUL
+            self._fail(ERROR_GEN_FAILURE, is_status=False)
+            return 0
+        self.machine.queue_apc(hThread, pfnAPC, UserMode, dwData)
+        return 1
 
-__all__ = ["Win32Api", "milliseconds_to_timeout"]
+    @syscall
+    def GetCurrentProcessId(self) -> int:
+        return self._process().pid
+
+
+__all__ = ["Win32Api", "SECURITY_ATTRIBUTES", "milliseconds_to_timeout", "MAX_PATH",
+           "KEVENT"]
