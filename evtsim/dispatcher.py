@@ -66,7 +66,7 @@ class DispatcherObject:
 
     kind = "DispatcherObject"
     __slots__ = ("machine", "name", "SignalState", "wait_list", "Type", "header",
-                 "__weakref__")
+                 "created_state", "created_seq", "__weakref__")
 
     def __init__(self, machine, name: str, type_: int, state: int):
         self.machine = machine
@@ -74,7 +74,10 @@ class DispatcherObject:
         self.name = name
         self.Type = type_
         self.SignalState = 1 if state else 0
+        self.created_state = self.SignalState      # for views that replay the trace
+        self.created_seq = machine.seq
         self.wait_list: deque[WaitBlock] = deque()
+        machine.register(self)
 
     @property
     def synchronization(self) -> bool:

@@ -195,6 +195,12 @@ class Machine:
         self._next_pid = 4
         self._object_counts: dict[str, int] = {}
         self._thread_names: set[str] = set()
+        self._labels: set[str] = set()
+        self.dispatcher_objects: list = []
+        self.scenario = None            # (name, params) when built by evtsim.scenarios
+        # What was done to the machine from outside (run, step, m.kernel calls, new
+        # threads), in order: with the scenario, policy and seed it replays the run.
+        self.actions: list[tuple] = []
         self._released: list = []
         self._rechecked: list = []
         self._changes: list = []
@@ -281,7 +287,27 @@ class Machine:
         """A fresh default name such as Event1, Event2 (deterministic)."""
         n = self._object_counts.get(prefix, 0) + 1
         self._object_counts[prefix] = n
-        return f"{prefix}{n}"
+        return self.unique_label(f"{prefix}{n}")
+
+    def unique_label(self, wanted: str) -> str:
+        """`wanted`, or `wanted#2`, `wanted#3`... so views can tell objects apart."""
+        label, n = wanted, 1
+        while label in self._labels:
+            n += 1
+            label = f"{wanted}#{n}"
+        self._labels.add(label)
+        return label
+
+    def register(self, obj) -> None:
+        """Every dispatcher object, in creation order (for views and replay)."""
+        self.dispatcher_objects.append(obj)
+
+    def find(self, name: str):
+        """The thread or dispatcher object with this label, or None."""
+        for obj in self.dispatcher_objects:
+            if obj.name == name:
+                return obj
+        return self._thread_named(name)
 
     def start_thread(self, process: Process, fn, args, name=None) -> Thread:
         if self.bugcheck:
@@ -308,6 +334,7 @@ class Machine:
                 f"{base} is not a generator function: a thread must `yield` every call, "
                 f"for example `yield k.KeSetEvent(ev, 0, False)`.{extra}")
         thread.gen = gen
+        self.actions.append(("start", process.name, getattr(fn, "__qualname__", base), name))
         process.threads.append(thread)
         self.threads.append(thread)
         self._notify("thread_started", thread)
@@ -528,6 +555,7 @@ class Machine:
         """Run one step: the policy's choice, or `thread` if given. None if none ran."""
         if self.bugcheck:
             return None
+        self.actions.append(("step", thread.name if isinstance(thread, Thread) else None))
         if thread is not None:
             self._check_steppable(thread)
             self._service(until=None)
@@ -558,6 +586,7 @@ class Machine:
         if until is not None and (isinstance(until, bool) or not isinstance(until, int)
                                   or until < 0):
             raise BadArgumentError("until must be an absolute virtual time (100 ns units)")
+        self.actions.append(("run", max_steps, until))
         # The trace grows by a record a step and the engine makes no reference cycles,
         # so the cyclic collector would only rescan the trace again and again (it halves
         # the speed). It is paused for the run and restored after.
@@ -731,7 +760,7 @@ class Machine:
                 else:
                     if result is BLOCKED:
                         thread.state = WAITING
-                        result, note = None, "waits"
+                        result, note = None, f"waits: {thread.wait.describe()}"
                     else:
                         self._complete(thread, result)
         except BugCheckSignal as signal:
@@ -930,6 +959,8 @@ class Machine:
             raise BugCheckError(self.bugcheck) from None
         if self._changes or self._released:
             self.interactive = True
+        from .trace import describe
+        self.actions.append(("kernel", name, describe(args), describe(kwargs)))
         self._record(surface.thread, name, args, result, None, None)
         return result
 

@@ -321,6 +321,8 @@ class HandleTable:
         """The entry for a handle value (low two bits ignored), or None."""
         if isinstance(value, bool) or not isinstance(value, int):
             return None
+        if self.kernel and value & KERNEL_HANDLE_BITS == KERNEL_HANDLE_BITS:
+            value &= ~KERNEL_HANDLE_BITS
         key = value & ~3
         if key <= 0 or key > HANDLE_VALUE_MASK:
             return None
@@ -616,12 +618,16 @@ class ObjectManager:
         return STATUS_SUCCESS, self.insert_handle(process, obj, granted, attributes,
                                                   kernel_handle)
 
-    def new_event(self, type_: int, state: int):
-        """A factory for `create_or_open`: a KEVENT with an object header."""
+    def new_event(self, type_: int, state: int, name=None):
+        """A factory for `create_or_open`: a KEVENT with an object header, labelled
+        with the last part of its name when it has one."""
         machine = self.machine
+        text = name_text(name)
+        leaf = text.rstrip("\\").rsplit("\\", 1)[-1] if text else None
 
         def make(security):
-            event = KEVENT(machine, machine.object_name("Event"), type_, state)
+            label = machine.unique_label(leaf) if leaf else machine.object_name("Event")
+            event = KEVENT(machine, label, type_, state)
             event.header = ObjectHeader(event, ExEventObjectType, security)
             return event
         return make

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 
 from ..dispatcher import (Executive, KernelMode, NotificationEvent, SynchronizationEvent)
-from ..errors import BadArgumentError, EvtsimError, ProtocolError
+from ..errors import BadArgumentError, EvtsimError, MissingYieldError, ProtocolError
 from ..objects import UNICODE_STRING
 from . import base
 from .kernel import KernelApi
@@ -92,11 +92,16 @@ class KEvent:
 
     # --- methods: each one is a kernel call, yielded ------------------------------------
     def _call(self, routine: str, *args):
+        api = _running_api(f"KEvent.{routine}")
+        if self in api.thread.unyielded:
+            api.thread.unyielded.remove(self)
+            raise MissingYieldError(
+                f"{self!r} on line {self.line} was made but never yielded, so the event "
+                f"was never opened. Write `TheEvent = yield {self!r}` there.")
         if self.event is None:
             raise EvtsimError(
                 f"this KEvent is not valid: yield its construction first, e.g. "
                 f"`TheEvent = yield {self!r}` (or it was invalidated).")
-        api = _running_api(f"KEvent.{routine}")
         impl = getattr(KernelApi, routine).impl
         return base.new_call(api, routine, impl, (self.event, *args), sys._getframe(2))
 

@@ -131,7 +131,8 @@ class KernelApi(Surface):
                 f"not {Type!r}")
         if name is not None and (not isinstance(name, str) or not name):
             raise BadArgumentError("KeInitializeEvent: name must be a non-empty string")
-        return KEVENT(self.machine, name or self.machine.object_name("Event"), Type,
+        label = self.machine.unique_label(name) if name else self.machine.object_name("Event")
+        return KEVENT(self.machine, label, Type,
                       1 if State else 0)
 
     @syscall
@@ -362,14 +363,16 @@ class KernelApi(Surface):
     @syscall
     def KeInitializeTimer(self, name: str | None = None) -> KTIMER:
         """A notification timer, not signaled."""
-        return KTIMER(self.machine, name or self.machine.object_name("Timer"), NotificationTimer)
+        label = self.machine.unique_label(name) if name else self.machine.object_name("Timer")
+        return KTIMER(self.machine, label, NotificationTimer)
 
     @syscall
     def KeInitializeTimerEx(self, Type, name: str | None = None) -> KTIMER:
         if Type not in (NotificationTimer, SynchronizationTimer) or isinstance(Type, bool):
             raise BadArgumentError("KeInitializeTimerEx: Type is NotificationTimer or "
                                    "SynchronizationTimer")
-        return KTIMER(self.machine, name or self.machine.object_name("Timer"), Type)
+        label = self.machine.unique_label(name) if name else self.machine.object_name("Timer")
+        return KTIMER(self.machine, label, Type)
 
     def _arm(self, timer: KTIMER, due, period: int, dpc, routine: str) -> bool:
         if isinstance(due, bool) or not isinstance(due, int):
@@ -459,7 +462,7 @@ class KernelApi(Surface):
         self._verifier(routine, PASSIVE_LEVEL)
         ob = self.machine.ob
         status, handle, _ = ob.create_or_open(
-            self._process(), ExEventObjectType, ob.new_event(EventType, 1 if InitialState else 0),
+            self._process(), ExEventObjectType, ob.new_event(EventType, 1 if InitialState else 0, name),
             name, attributes, root, security, access, KernelMode,
             bool(attributes & OBJ_KERNEL_HANDLE))
         return status, handle
@@ -599,7 +602,7 @@ class KernelApi(Surface):
                                    f"r\"\\BaseNamedObjects\\MyEvent\"")
         ob = self.machine.ob
         status, handle, event = ob.create_or_open(
-            self._process(), ExEventObjectType, ob.new_event(event_type, 1), name,
+            self._process(), ExEventObjectType, ob.new_event(event_type, 1, name), name,
             OBJ_OPENIF | OBJ_KERNEL_HANDLE, None, None, EVENT_ALL_ACCESS, KernelMode, True)
         if status not in (STATUS_SUCCESS, STATUS_OBJECT_NAME_EXISTS):
             return None, None

@@ -116,7 +116,7 @@ class Win32Api(Surface):
         ob = self.machine.ob
         event_type = dispatcher.NotificationEvent if manual else dispatcher.SynchronizationEvent
         status, handle, _ = ob.create_or_open(
-            process, ExEventObjectType, ob.new_event(event_type, 1 if initial else 0),
+            process, ExEventObjectType, ob.new_event(event_type, 1 if initial else 0, name),
             name or None, attributes, root, security, access, UserMode, False)
         if status == STATUS_OBJECT_NAME_EXISTS:
             self.thread.last_error = ERROR_ALREADY_EXISTS

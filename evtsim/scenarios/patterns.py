@@ -1,0 +1,93 @@
+"""The documented patterns as scenarios (sources: the three pages in shared/seeds and
+the WDK `general/event` sample)."""
+from __future__ import annotations
+
+from ..api.kernel import (Executive, KernelMode, NotificationEvent, WaitAny)
+from ..machine import Machine
+from ..status import STATUS_SUCCESS, STATUS_TIMEOUT
+from . import scenario
+
+MS = 10_000          # 100 ns units in a millisecond
+
+
+@scenario(
+    "notification_broadcast",
+    "Notification event: one KeSetEvent releases every waiter",
+    "Microsoft, IoCreateNotificationEvent and KeSetEvent reference pages",
+    "Every waiter is released by the single KeSetEvent; the event stays signaled, so "
+    "the poller's zero-timeout wait returns STATUS_TIMEOUT before the set and "
+    "STATUS_SUCCESS after it, until KeClearEvent.")
+def notification_broadcast(policy: str = "round_robin", seed: int = 0, waiters: int = 3,
+                           clear: bool = True) -> Machine:
+    """Several threads wait on one notification event; a setter sets it once.
+
+    A poller tests the event with a zero timeout before and after the set. At the end
+    the setter clears the event again (with `clear=True`).
+    """
+    m = Machine(policy=policy, seed=seed)
+    ready = m.kernel.KeInitializeEvent(NotificationEvent, False, name="DataReady")
+
+    def waiter(k, event):
+        status = yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None)
+        return status
+
+    def setter(k, event, clear):
+        yield k.KeDelayExecutionThread(KernelMode, False, -1 * MS)
+        previous = yield k.KeSetEvent(event, 0, False)
+        yield k.KeDelayExecutionThread(KernelMode, False, -1 * MS)
+        if clear:
+            yield k.KeClearEvent(event)
+        return previous
+
+    def poller(k, event):
+        before = yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, 0)
+        yield k.KeDelayExecutionThread(KernelMode, False, -1 * MS - 5000)
+        after = yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, 0)
+        return before, after
+
+    for i in range(1, waiters + 1):
+        m.system.start(waiter, ready, name=f"waiter{i}")
+    m.system.start(poller, ready, name="poller")
+    m.system.start(setter, ready, clear, name="setter")
+    return m
+
+
+@scenario(
+    "hardware_lock",
+    "IoCreateSynchronizationEvent: two unrelated drivers share one piece of hardware",
+    "Microsoft, IoCreateSynchronizationEvent reference page",
+    "The first wait passes at once because a new named event starts Signaled; then each "
+    "KeSetEvent releases exactly one waiting driver, so the hardware never has two users.")
+def hardware_lock(policy: str = "round_robin", seed: int = 0, rounds: int = 2) -> Machine:
+    """Two drivers open the same named synchronization event and use it as a lock
+    around their access to a shared device register.
+
+    Each driver's thread loops: wait on the event, use the hardware (one step), set
+    the event. `m.hardware["log"]` records who used it, and `m.hardware["overlaps"]`
+    counts the times two drivers were inside together (it stays 0).
+    """
+    m = Machine(policy=policy, seed=seed)
+    hardware = {"user": None, "log": [], "overlaps": 0}
+    m.hardware = hardware
+    name = r"\BaseNamedObjects\EvtsimHardwareLock"
+
+    def driver(k, who, rounds):
+        event, handle = yield k.IoCreateSynchronizationEvent(name)
+        for _ in range(rounds):
+            status = yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None)
+            if hardware["user"] is not None:
+                hardware["overlaps"] += 1
+            hardware["user"] = who
+            hardware["log"].append(who)
+            yield k.KeDelayExecutionThread(KernelMode, False, -1 * MS)   # use the device
+            hardware["user"] = None
+            yield k.KeSetEvent(event, 0, False)
+        yield k.ZwClose(handle)
+        return STATUS_SUCCESS
+
+    m.system.start(driver, "driverA", rounds, name="driverA")
+    m.system.start(driver, "driverB", rounds, name="driverB")
+    return m
+
+
+__all__ = ["notification_broadcast", "hardware_lock", "STATUS_TIMEOUT", "WaitAny"]
