@@ -91,8 +91,5 @@ def manual():
 
 @pytest.fixture
 def app(m):
-    """A user-mode process on `m`; skips until the Win32 surface has its event functions."""
-    win32 = pytest.importorskip("evtsim.api.win32")
-    if not hasattr(getattr(win32, "Win32Api", None), "CreateEvent"):
-        pytest.skip("the Win32 surface has no CreateEvent yet")
+    """A user-mode process on `m` (session 1, a standard user)."""
     return m.process("app.exe")

@@ -76,7 +76,7 @@ class Win32Api(Surface):
             return None
         if not isinstance(value, str):
             raise BadArgumentError(f"{routine}: lpName is a str or None, not {value!r}")
-        return value
+        return value.split("\0", 1)[0]          # a C string ends at its first NUL
 
     def _reference(self, handle, access: int, want_event: bool):
         """Look a handle up as the kernel does for a user-mode caller.
