@@ -472,6 +472,8 @@ class KernelApi(Surface):
         """Open a named event; returns (status, handle)."""
         routine = "ZwOpenEvent"
         access = self._access(DesiredAccess, routine)
+        if ObjectAttributes is None:
+            return STATUS_INVALID_PARAMETER, None
         name, attributes, root, _ = self._attributes(ObjectAttributes, routine)
         self._verifier(routine, PASSIVE_LEVEL)
         status, handle, _ = self.machine.ob.open(
