@@ -16,7 +16,7 @@ from types import GeneratorType
 
 from . import dispatcher
 from .api import base as api_base
-from .api.base import Call
+from .api.base import Call, Nested
 from .errors import (BadArgumentError, BugCheckError, BugCheckSignal, EvtsimError,
                      MachineStateError, MissingYieldError, NotACallError,
                      ProtocolError, WouldBlockError, learner_frames)
@@ -49,6 +49,12 @@ class Process:
         from .objects import HandleTable, system_token, user_token
         self.token = system_token() if kernel else user_token(user, admin)
         self.handles = HandleTable(self, kernel=kernel)
+        self.exiting = False
+        self.exit_code = None
+
+    def exit(self, exit_code: int = 0) -> None:
+        """End this process (as ExitProcess would): see Machine.terminate_process."""
+        self.machine.terminate_process(self, exit_code)
 
     @property
     def named_objects(self):
@@ -146,6 +152,13 @@ class RunResult:
     __str__ = __repr__
 
 
+def _as_generator(value):
+    """Let DriverEntry and DriverUnload be plain functions when they make no calls."""
+    if isinstance(value, GeneratorType):
+        return (yield from value)
+    return value
+
+
 def _explain_error(thread: Thread, error: BaseException) -> str:
     frames = learner_frames(error.__traceback__)
     where = ""
@@ -197,6 +210,8 @@ class Machine:
         self._thread_names: set[str] = set()
         self._labels: set[str] = set()
         self.dispatcher_objects: list = []
+        self.drivers: list = []
+        self.pending_irps: list = []
         self.scenario = None            # (name, params) when built by evtsim.scenarios
         # What was done to the machine from outside (run, step, m.kernel calls, new
         # threads), in order: with the scenario, policy and seed it replays the run.
@@ -204,6 +219,7 @@ class Machine:
         self._released: list = []
         self._rechecked: list = []
         self._changes: list = []
+        self._notes: list = []
         self._errored: Thread | None = None
         self._observers: list = []
         self._hooks: dict[str, list] = {}
@@ -350,6 +366,110 @@ class Machine:
         from .api.win32 import Win32Api
         return Win32Api(self, thread)
 
+    def driver(self, name: str, entry, max_steps: int = 10_000):
+        """Load a driver: run `entry(k, driver)` (DriverEntry) in the System process.
+
+        DriverEntry runs at once, to its end, before anything else moves; if it has to
+        wait, it goes on as an ordinary thread. Returns the DRIVER_OBJECT, whose
+        `status` is DriverEntry's return value once it has returned.
+        """
+        from .io import DRIVER_OBJECT
+        if not isinstance(name, str) or not name:
+            raise BadArgumentError("a driver needs a name, such as 'evtdemo.sys'")
+        if not callable(entry):
+            raise BadArgumentError("m.driver(name, entry) needs DriverEntry, a generator "
+                                   "function `entry(k, driver)`")
+        driver = DRIVER_OBJECT(self, name)
+        self.drivers.append(driver)
+
+        def driver_entry(k, drv):
+            status = yield from _as_generator(entry(k, drv))
+            drv.status = status
+            return status
+        thread = self.start_thread(self.system, driver_entry, (driver,),
+                                   f"{name}:DriverEntry")
+        driver.entry_thread = thread
+        self.run_alone(thread, max_steps)
+        return driver
+
+    def unload_driver(self, driver) -> None:
+        """Run the driver's DriverUnload routine (if it has one) in a System thread."""
+        if driver.DriverUnload is None:
+            raise MachineStateError(f"{driver.name} has no DriverUnload routine, so "
+                                    f"Windows would not unload it")
+
+        def unload(k, drv):
+            yield from _as_generator(drv.DriverUnload(k, drv))
+        thread = self.start_thread(self.system, unload, (driver,), f"{driver.name}:Unload")
+        self.run_alone(thread, 10_000)
+
+    def run_alone(self, thread: Thread, max_steps: int) -> None:
+        """Step only `thread` (timers and DPCs still fire) until it waits or ends."""
+        steps = 0
+        while (thread.state == READY and not self.bugcheck and steps < max_steps
+               and self._errored is None):
+            self._service(None)
+            if thread.state != READY or self.bugcheck:
+                break
+            self._step_thread(thread)
+            steps += 1
+
+    def terminate_process(self, process: Process, exit_code: int = 0) -> None:
+        """End a process: its threads stop, its IRPs are cancelled, its handles closed.
+
+        The closing runs in an "exit" thread of the process, so drivers see the
+        cleanup IRPs in that process's context, as on Windows.
+        """
+        if process.kernel:
+            raise BadArgumentError("the System process cannot exit")
+        if process.exiting:
+            return
+        process.exiting = True
+        process.exit_code = exit_code
+        irps = [irp for irp in self.pending_irps if irp.Process is process]
+        for thread in process.threads:
+            if thread.state != TERMINATED:
+                self._kill(thread)
+        handles = [value for value, _ in process.handles]
+
+        def rundown(k):
+            for irp in irps:
+                yield k.IoCancelIrp(irp)
+            for value in handles:
+                yield k.ZwClose(value)
+            return exit_code
+        thread = Thread(self, process, f"{process.name}:exit", dispatcher.KernelMode)
+        thread.api = self._kernel_surface(thread)
+        thread.gen = rundown(thread.api)
+        process.threads.append(thread)
+        self.threads.append(thread)
+        self._notify("thread_started", thread)
+        self._advance(thread, None)
+        if thread.state == READY:
+            self.scheduler.make_ready(thread)
+
+    def _kill(self, thread: Thread) -> None:
+        """Stop a thread where it is (process exit)."""
+        if thread.state == WAITING:
+            dispatcher.dequeue(thread.wait_blocks)
+            thread.wait_blocks = ()
+            thread.wait_generation += 1
+        elif thread.state == READY and thread in self.scheduler.ready:
+            self.scheduler.ready.remove(thread)
+        thread.frames.clear()
+        thread.unyielded.clear()
+        if thread.gen is not None:
+            thread.gen.close()
+        thread.state = TERMINATED
+        thread.wait = None
+        thread.next_call = None
+        self._signal_thread_object(thread)
+        self._notify("thread_exited", thread)
+
+    def _signal_thread_object(self, thread: Thread) -> None:
+        if thread.object is not None:
+            dispatcher.signal(thread.object)
+
     # --- observers (trio's Instrument) ------------------------------------------------
     HOOKS = ("thread_started", "before_step", "after_step", "thread_exited", "bugcheck",
              "run_stopped")
@@ -383,18 +503,28 @@ class Machine:
 
     # --- the generator protocol -------------------------------------------------------
     def _advance(self, thread: Thread, value, exc: BaseException | None = None) -> None:
-        """Send a result into the thread and run its code to the next acceptable yield."""
-        gen = thread.gen
+        """Send a result into the thread and run its code to the next acceptable yield.
+
+        When a driver routine running in the thread (a nested frame) returns, the
+        thread stops there: its next step returns from the call that entered the driver.
+        """
         previous = api_base.running
         api_base.running = thread
         try:
-            for _ in range(100):
+            problems = 0
+            while True:
+                gen = thread.gen
                 try:
                     yielded = gen.send(value) if exc is None else gen.throw(exc)
                 except StopIteration as stop:
+                    if thread.frames:
+                        self._leave_frame(thread, stop.value)
+                        return
                     self._exit(thread, stop.value, None)
                     return
                 except Exception as error:          # the learner's own code raised
+                    if thread.frames:
+                        raise self._kernel_exception(thread, error) from None
                     self._exit(thread, None, error)
                     return
                 pending = thread.unyielded
@@ -407,10 +537,69 @@ class Machine:
                     thread.next_call = accepted
                     return
                 exc, value = accepted, None
-            self._exit(thread, None, NotACallError(
-                f"{thread.name} kept yielding things that are not calls; it was stopped."))
+                problems += 1
+                if problems >= 100:
+                    self._exit(thread, None, NotACallError(
+                        f"{thread.name} kept yielding things that are not calls; it was "
+                        f"stopped."))
+                    return
         finally:
             api_base.running = previous
+
+    # --- driver code running in a thread (nested frames) -------------------------------
+    def _enter(self, thread: Thread, nested: Nested, call: Call) -> None:
+        """Run a driver routine in this thread, on top of the code that called it."""
+        if thread.kernel_api is None:
+            thread.kernel_api = self._kernel_surface(thread)
+        try:
+            out = nested.routine(thread.kernel_api, *nested.args)
+        except Exception as error:
+            raise self._kernel_exception(thread, error) from None
+        if isinstance(out, GeneratorType):
+            thread.frames.append((thread.gen, call, nested))
+            thread.gen = out
+            self._advance(thread, None)
+            return
+        if thread.unyielded:
+            first = thread.unyielded[0]
+            thread.unyielded.clear()
+            raise self._kernel_exception(thread, MissingYieldError(
+                f"{first!r} on line {first.line} was made in a driver routine that never "
+                f"yields, so it did not run. Write `yield` before each call."))
+        self._returned(thread, nested, call, out)
+
+    def _leave_frame(self, thread: Thread, value) -> None:
+        parent, call, nested = thread.frames.pop()
+        thread.gen = parent
+        if thread.irql != PASSIVE_LEVEL:
+            raise BugCheckSignal(
+                0xC4, "a dispatch routine must return at the IRQL it was called at",
+                f"{nested.label} returned at IRQL {thread.irql} instead of PASSIVE_LEVEL.")
+        self._returned(thread, nested, call, value)
+
+    def _returned(self, thread: Thread, nested: Nested, call: Call, value) -> None:
+        """A driver routine returned: finish the call that entered it."""
+        thread.next_call = call
+        outcome = nested.on_return(value)
+        if isinstance(outcome, Nested):
+            self._enter(thread, outcome, call)
+        elif outcome is BLOCKED:
+            thread.state = WAITING
+            self._notes.append(f"{nested.label} returned STATUS_PENDING; "
+                               f"waits: {thread.wait.describe()}")
+        else:
+            thread.resume = outcome            # the next step returns it to the caller
+
+    def _kernel_exception(self, thread: Thread, error: BaseException) -> BugCheckSignal:
+        """An exception nobody caught in kernel-mode code stops the machine."""
+        return BugCheckSignal(
+            0x1E, "an exception in kernel-mode code was not handled",
+            _explain_error(thread, error) + " Kernel code that raises takes the whole "
+            "machine down, not just one thread.")
+
+    def _kernel_surface(self, thread: Thread):
+        from .api.kernel import KernelApi
+        return KernelApi(self, thread)
 
     def _accept(self, thread: Thread, yielded) -> Call | EvtsimError:
         """The call a yielded value stands for, or the error to throw back in."""
@@ -474,6 +663,7 @@ class Machine:
         thread.wait = None
         if error is not None:
             self._errored = thread
+        self._signal_thread_object(thread)
         self._notify("thread_exited", thread)
         if error is None and not thread.is_dpc and (
                 thread.irql != PASSIVE_LEVEL or thread.wait_next):
@@ -740,12 +930,20 @@ class Machine:
             elif thread.resume is not NO_VALUE:
                 result, thread.resume = thread.resume, NO_VALUE
                 wait = thread.wait
-                if wait.translate:
-                    result = wait.translate(result)
-                thread.wait = None
-                thread.irql = thread.wait_irql
-                note = "returns from its wait"
-                self._complete(thread, result)
+                if wait is not None:
+                    if wait.translate:
+                        result = wait.translate(result)
+                    thread.wait = None
+                    thread.irql = thread.wait_irql
+                    note = "returns from its wait"
+                else:
+                    note = "returns from the driver"
+                if type(result) is Nested:
+                    thread.state = READY
+                    self._enter(thread, result, call)
+                    note, result = f"calls {result.label}", None
+                else:
+                    self._complete(thread, result)
             else:
                 if thread.wait_next and not op.startswith(("KeWaitFor", "KeDelayExec")):
                     raise BugCheckSignal(
@@ -758,9 +956,18 @@ class Machine:
                 except (TypeError, EvtsimError) as error:
                     result, note = self._call_failed(thread, call, error)
                 else:
-                    if result is BLOCKED:
+                    if thread.state == TERMINATED:          # ExitProcess ended it
+                        note = "the thread ends with its process"
+                    elif result is BLOCKED:
                         thread.state = WAITING
                         result, note = None, f"waits: {thread.wait.describe()}"
+                    elif type(result) is Nested:
+                        note = f"calls {result.label}"
+                        thread.state = READY
+                        self._enter(thread, result, call)
+                        result = None
+                        if thread.state == WAITING:
+                            note += f"; waits: {thread.wait.describe()}"
                     else:
                         self._complete(thread, result)
         except BugCheckSignal as signal:
@@ -822,6 +1029,10 @@ class Machine:
     def _record(self, thread, op, args, result, line, note) -> None:
         """Append the step's trace row and reset what routines noted during it."""
         self.seq += 1
+        if self._notes:
+            extra = "; ".join(self._notes)
+            note = f"{note}; {extra}" if note else extra
+            self._notes.clear()
         rechecked = self._rechecked
         if rechecked:
             woke = f"woke {', '.join(rechecked)} to re-check"

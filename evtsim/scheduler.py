@@ -80,6 +80,9 @@ class Thread:
         self.unyielded: list = []       # calls made but not yet yielded
         self.last_error = 0             # Win32 GetLastError
         self.attached = None            # process attached by KeStackAttachProcess
+        self.frames: list = []          # driver routines running on top of this thread
+        self.kernel_api = None          # the kernel surface its driver routines get
+        self.object = None              # its waitable thread object, once a handle exists
         self.saved_irql = 0             # IRQL before KeSetEvent(Wait=TRUE) raised it
         self.steps = 0
         self.created_time = machine.time

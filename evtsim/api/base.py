@@ -57,6 +57,24 @@ class Call:
         return f"{self.name}({', '.join(parts)})"
 
 
+class Nested:
+    """What a routine returns to run driver code in the calling thread before it
+    returns (the I/O manager calling a dispatch routine).
+
+    `routine(kernel_api, *args)` runs as a nested frame of the same thread; when it
+    returns, `on_return(value)` gives the result for the caller, BLOCKED (the caller
+    now waits), or another Nested to run next.
+    """
+
+    __slots__ = ("routine", "args", "on_return", "label")
+
+    def __init__(self, routine, args, on_return, label: str):
+        self.routine = routine
+        self.args = args
+        self.on_return = on_return
+        self.label = label
+
+
 def new_call(surface, name, impl, args, frame, kwargs=None) -> Call:
     """A call made on the learner's behalf (by a helper class) at `frame`'s line."""
     call = Call(name, impl, surface, args, kwargs or {}, frame.f_lineno,

@@ -20,14 +20,19 @@ from ..objects import (OBJECT_ATTRIBUTES, SECURITY_DESCRIPTOR, UNICODE_STRING,
                        ObDirectoryObjectType, ObSymbolicLinkObjectType, is_kernel_handle,
                        name_text)
 from ..objects import ObjectType as ObjectTypeClass
+from ..io import (CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, FILE_READ_ACCESS,
+                  FILE_WRITE_ACCESS, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
+                  IRP_MJ_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, METHOD_BUFFERED,
+                  METHOD_NEITHER, CriticalWorkQueue, DelayedWorkQueue, IoDriverObjectType,
+                  PsThreadType)
 from ..scheduler import KDPC, Thread
 from ..status import (EVENT_ALL_ACCESS, MAXIMUM_WAIT_OBJECTS, OBJ_CASE_INSENSITIVE,
                       OBJ_EXCLUSIVE, OBJ_INHERIT, OBJ_KERNEL_HANDLE, OBJ_OPENIF,
                       OBJ_PERMANENT, STATUS_ALERTED, STATUS_INVALID_PARAMETER,
-                      STATUS_KERNEL_APC, STATUS_OBJECT_NAME_EXISTS,
-                      STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, STATUS_USER_APC,
+                      STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
                       THREAD_WAIT_OBJECTS)
 from .base import Surface, syscall
+from .io_routines import IoRoutines
 
 PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL = 0, 1, 2, 31
 IO_NO_INCREMENT = 0
@@ -39,7 +44,7 @@ def level_name(irql: int) -> str:
     return LEVEL_NAMES.get(irql, f"IRQL {irql}")
 
 
-class KernelApi(Surface):
+class KernelApi(IoRoutines, Surface):
     """What kernel-mode code (System threads, DriverEntry, dispatch routines, DPCs) calls."""
 
     surface_name = "kernel"
@@ -545,6 +550,10 @@ class KernelApi(Surface):
     def ZwClose(self, Handle) -> int:
         """Close a handle. Closing a bad kernel handle from kernel mode is bug check 0x93."""
         self._verifier("ZwClose", PASSIVE_LEVEL)
+        chain = close_file(self.machine, self.thread, self._process(), Handle, KernelMode,
+                           STATUS_SUCCESS)
+        if chain is not None:
+            return chain
         status = self.machine.ob.close(self._process(), Handle, KernelMode)
         if status != STATUS_SUCCESS and is_kernel_handle(Handle):
             raise BugCheckSignal(
@@ -654,6 +663,21 @@ class KernelApi(Surface):
         self.thread.attached = ApcState.previous
 
 
+def close_file(machine, thread, process, handle, mode: int, result):
+    """If `handle` is the last handle to a file object, close it and return the
+    cleanup/close IRP chain (a Nested) that finishes with `result`; else None."""
+    from ..io import FILE_OBJECT, close_file_chain
+    status, entry = machine.ob.resolve(process, handle, mode)
+    if status != STATUS_SUCCESS or not isinstance(entry.object, FILE_OBJECT):
+        return None
+    file_object = entry.object
+    last = file_object.header.handle_count == 1
+    machine.ob.close(process, handle, mode)
+    if not last:
+        return result
+    return close_file_chain(machine, thread, file_object, result)
+
+
 class KAPC_STATE:
     """What KeStackAttachProcess saves so KeUnstackDetachProcess can go back."""
 
@@ -701,5 +725,9 @@ __all__ = [
     "UNICODE_STRING", "SECURITY_DESCRIPTOR", "ExEventObjectType", "ObDirectoryObjectType",
     "ObSymbolicLinkObjectType", "IoDeviceObjectType", "IoFileObjectType", "OBJ_INHERIT",
     "OBJ_PERMANENT", "OBJ_EXCLUSIVE", "OBJ_CASE_INSENSITIVE", "OBJ_OPENIF",
-    "OBJ_KERNEL_HANDLE", "KAPC_STATE",
+    "OBJ_KERNEL_HANDLE", "KAPC_STATE", "IRP_MJ_CREATE", "IRP_MJ_CLOSE", "IRP_MJ_CLEANUP",
+    "IRP_MJ_DEVICE_CONTROL", "IRP_MJ_READ", "IRP_MJ_WRITE", "CTL_CODE", "FILE_DEVICE_UNKNOWN",
+    "METHOD_BUFFERED", "METHOD_NEITHER", "FILE_ANY_ACCESS", "FILE_READ_ACCESS",
+    "FILE_WRITE_ACCESS", "DelayedWorkQueue", "CriticalWorkQueue", "PsThreadType",
+    "IoDriverObjectType",
 ]

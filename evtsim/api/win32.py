@@ -20,8 +20,15 @@ from ..status import (CREATE_EVENT_INITIAL_SET, CREATE_EVENT_MANUAL_RESET,
                       MAXIMUM_WAIT_OBJECTS, OBJ_INHERIT, OBJ_OPENIF, STATUS_OBJECT_NAME_EXISTS,
                       STATUS_SUCCESS, STATUS_USER_APC, SYNCHRONIZE, WAIT_FAILED,
                       WAIT_IO_COMPLETION, nt_status_to_win32_error)
+from ..io import (DEVICE_OBJECT, FILE_OBJECT, INVALID_HANDLE_VALUE, IRP, IRP_MJ_CREATE,
+                  IRP_MJ_DEVICE_CONTROL, send)
+from ..objects import IoFileObjectType
+from ..status import (ERROR_FILE_NOT_FOUND, GENERIC_READ, GENERIC_WRITE, NT_SUCCESS,
+                      STATUS_OBJECT_TYPE_MISMATCH)
 from .base import Surface, syscall
-from .kernel import holding
+from .kernel import close_file, holding
+
+OPEN_EXISTING = 3
 
 MAX_PATH = 260
 
@@ -266,6 +273,10 @@ class Win32Api(Surface):
     # --- handles, errors, sleeping, APCs -------------------------------------------------
     @syscall
     def CloseHandle(self, hObject) -> bool:
+        """Close a handle; the last handle to a device sends IRP_MJ_CLEANUP and _CLOSE."""
+        chain = close_file(self.machine, self.thread, self._process(), hObject, UserMode, True)
+        if chain is not None:
+            return chain
         status = self.machine.ob.close(self._process(), hObject, UserMode)
         if status != STATUS_SUCCESS:
             self._fail(status)
@@ -314,10 +325,84 @@ class Win32Api(Surface):
         self.machine.queue_apc(hThread, pfnAPC, UserMode, dwData)
         return 1
 
+    # --- devices -------------------------------------------------------------------------
+    @syscall
+    def CreateFile(self, lpFileName, dwDesiredAccess=GENERIC_READ | GENERIC_WRITE,
+                   dwShareMode=0, lpSecurityAttributes=None,
+                   dwCreationDisposition=OPEN_EXISTING, dwFlagsAndAttributes=0,
+                   hTemplateFile=None):
+        r"""Open a device by its DOS name, r"\\.\Name"; INVALID_HANDLE_VALUE on failure.
+
+        The driver's IRP_MJ_CREATE routine runs in this thread before it returns.
+        """
+        if not isinstance(lpFileName, str):
+            raise BadArgumentError(f"CreateFile: lpFileName is a str such as r\"\\.\\EvtDemo\", "
+                                   f"not {lpFileName!r}")
+        if isinstance(dwDesiredAccess, bool) or not isinstance(dwDesiredAccess, int):
+            raise BadArgumentError("CreateFile: dwDesiredAccess is an access mask")
+        machine = self.machine
+        if not lpFileName.startswith("\\\\.\\"):
+            self._fail(ERROR_FILE_NOT_FOUND, is_status=False)   # evtsim has no file system
+            return INVALID_HANDLE_VALUE
+        status, _, _, device = machine.ob.parse("\\??\\" + lpFileName[4:])
+        if status != STATUS_SUCCESS:
+            self._fail(status)
+            return INVALID_HANDLE_VALUE
+        if not isinstance(device, DEVICE_OBJECT) or device.deleted:
+            self._fail(STATUS_OBJECT_TYPE_MISMATCH)
+            return INVALID_HANDLE_VALUE
+        process, thread = self._process(), self.thread
+        file_object = FILE_OBJECT(device, process, lpFileName)
+        granted = IoFileObjectType.map(dwDesiredAccess) | SYNCHRONIZE
+
+        def opened(irp):
+            status = irp.IoStatus.Status
+            if not NT_SUCCESS(status):
+                self._fail(status)
+                return INVALID_HANDLE_VALUE
+            handle = machine.ob.insert_handle(process, file_object, granted, 0, False)
+            machine.ob.dereference(file_object)
+            thread.last_error = ERROR_SUCCESS
+            return handle
+        irp = IRP(machine, IRP_MJ_CREATE, device, file_object, thread)
+        return send(machine, thread, irp, opened)
+
+    @syscall
+    def DeviceIoControl(self, hDevice, dwIoControlCode, lpInBuffer=None,
+                        nOutBufferSize=0):
+        """Send an I/O control code to a device; returns (ok, out).
+
+        The driver's IRP_MJ_DEVICE_CONTROL routine runs in this thread and process. If
+        it pends the IRP, this call waits until the driver completes it.
+        """
+        if isinstance(dwIoControlCode, bool) or not isinstance(dwIoControlCode, int):
+            raise BadArgumentError("DeviceIoControl: dwIoControlCode is a CTL_CODE number")
+        machine, thread = self.machine, self.thread
+        status, entry = machine.ob.resolve(self._process(), hDevice, UserMode)
+        if status != STATUS_SUCCESS or not isinstance(entry.object, FILE_OBJECT):
+            self._fail(ERROR_INVALID_HANDLE, is_status=False)
+            return False, None
+        file_object = entry.object
+
+        def finished(irp):
+            status = irp.IoStatus.Status
+            if not NT_SUCCESS(status):
+                self._fail(status)
+                return False, irp.OutputBuffer
+            return True, irp.OutputBuffer
+        irp = IRP(machine, IRP_MJ_DEVICE_CONTROL, file_object.DeviceObject, file_object,
+                  thread, dwIoControlCode, lpInBuffer)
+        return send(machine, thread, irp, finished)
+
+    @syscall
+    def ExitProcess(self, uExitCode=0) -> None:
+        """End the whole process: its threads stop, its handles are closed."""
+        self.machine.terminate_process(self._process(), uExitCode)
+
     @syscall
     def GetCurrentProcessId(self) -> int:
         return self._process().pid
 
 
 __all__ = ["Win32Api", "SECURITY_ATTRIBUTES", "milliseconds_to_timeout", "MAX_PATH",
-           "KEVENT"]
+           "KEVENT", "INVALID_HANDLE_VALUE", "OPEN_EXISTING"]

@@ -74,7 +74,7 @@ def hardware_lock(policy: str = "round_robin", seed: int = 0, rounds: int = 2) -
     def driver(k, who, rounds):
         event, handle = yield k.IoCreateSynchronizationEvent(name)
         for _ in range(rounds):
-            status = yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None)
+            yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None)
             if hardware["user"] is not None:
                 hardware["overlaps"] += 1
             hardware["user"] = who
