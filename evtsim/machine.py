@@ -607,7 +607,7 @@ class Machine:
         if as_call is not None:
             if yielded in thread.unyielded:
                 thread.unyielded.remove(yielded)
-            call = as_call(yielded, thread.api, thread.gen.gi_frame)
+            call = as_call(yielded, thread.current_api, thread.gen.gi_frame)
             problem = self._protocol_problem(thread, call)
             return call if problem is None else problem
         problem = self._protocol_problem(thread, yielded)

@@ -99,6 +99,11 @@ class Thread:
         return self.next_call.line if self.next_call is not None else None
 
     @property
+    def current_api(self):
+        """The surface the code running now uses (the kernel one inside a driver)."""
+        return self.kernel_api if self.frames else self.api
+
+    @property
     def alive(self) -> bool:
         return self.state != TERMINATED
 

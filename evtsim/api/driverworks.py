@@ -34,10 +34,10 @@ class KUstring(UNICODE_STRING):
 
 def _running_api(what: str):
     thread = base.running
-    if thread is None or not isinstance(thread.api, KernelApi):
+    if thread is None or not isinstance(thread.current_api, KernelApi):
         raise ProtocolError(f"{what} is kernel code: use it inside a kernel thread, a "
                             f"driver routine or a DPC, and yield it there.")
-    return thread.api
+    return thread.current_api
 
 
 class KEvent:

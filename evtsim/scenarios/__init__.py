@@ -95,7 +95,8 @@ def describe() -> str:
 
 
 def _load() -> None:
-    from . import patterns  # noqa: F401  (registers the scenarios)
+    """Import the modules whose builders register themselves (once)."""
+    from . import patterns, sharing, traps  # noqa: F401
 
 
 __all__ = ["Scenario", "scenario", "names", "get", "build", "describe", "REGISTRY"]

@@ -1,0 +1,588 @@
+"""Pictures of a run: the timeline, the wait queues and the object namespace.
+
+The only module besides the widgets that imports matplotlib. Every function returns a
+`matplotlib.figure.Figure` made directly (no pyplot state, never `plt.show()`), drawn
+by the Agg canvas, so it works headless, in CI, in Voila and in Pyodide.
+
+The timeline draws `evtsim.timeline.build`'s model: one lane per thread grouped by
+process (user-mode lanes tinted and marked "user"), running / ready / waiting spans
+(waiting spans hatched and labelled with the wait), one lane per event showing its
+signaled state (a tall bar when signaled, a thin low bar when not), an arrow from
+every step that released a thread to that thread, markers for signals, timeouts,
+alerts and APCs, errors and bug checks, and the current moment as a cursor. Colours
+are Okabe-Ito (colour-blind safe) and every meaning also has a shape: bar height,
+hatching, marker form, line style.
+
+For the widgets, `Timeline.update(machine)` redraws into the same figure: spans of
+one kind are one PolyCollection for all lanes, arrows one LineCollection, markers one
+scatter per kind, so a redraw changes a dozen artists, not thousands.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from . import timeline as tl
+from .errors import BadArgumentError
+
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+
+PALETTES = {
+    "okabe-ito": {
+        "running_kernel": OKABE_ITO["blue"], "running_user": OKABE_ITO["orange"],
+        "ready": OKABE_ITO["sky"], "waiting": OKABE_ITO["vermillion"],
+        "waiting_face": "#FBE3D6", "signaled": OKABE_ITO["green"],
+        "not_signaled": "#7F7F7F", "arrow": OKABE_ITO["black"],
+        "recheck": OKABE_ITO["purple"], "user_tint": "#FBE6BC", "group_tint": "#F2F2F2",
+        "cursor": OKABE_ITO["black"], "bugcheck": OKABE_ITO["vermillion"],
+        "marker": OKABE_ITO["black"], "timeout": OKABE_ITO["vermillion"],
+        "pulse": OKABE_ITO["purple"], "text": "#000000",
+    },
+    "grey": {
+        "running_kernel": "#404040", "running_user": "#8C8C8C", "ready": "#C8C8C8",
+        "waiting": "#000000", "waiting_face": "#FFFFFF", "signaled": "#595959",
+        "not_signaled": "#A6A6A6", "arrow": "#000000", "recheck": "#595959",
+        "user_tint": "#EEEEEE", "group_tint": "#F7F7F7", "cursor": "#000000",
+        "bugcheck": "#000000", "marker": "#000000", "timeout": "#000000",
+        "pulse": "#404040", "text": "#000000",
+    },
+}
+
+# Marker shapes: the meaning never rests on colour alone.
+MARKERS = {
+    "set": ("^", "marker", "Set (KeSetEvent, SetEvent)"),
+    "pulse": ("P", "pulse", "Pulse"),
+    "reset": ("v", "marker", "Reset / Clear"),
+    "timeout": ("X", "timeout", "wait timed out"),
+    "alert": ("D", "marker", "alert"),
+    "apc": ("d", "marker", "APC queued"),
+    "call": ("s", "marker", "instructor call (m.kernel)"),
+    "timer": ("o", "marker", "timer expired"),
+    "woken": (">", "marker", "woken from outside the lanes shown"),
+    "error": ("x", "bugcheck", "error in the thread's code"),
+    "bugcheck": ("*", "bugcheck", "bug check"),
+    "blip": ("|", "signaled", "signaled and consumed in one step"),
+}
+
+RUN_H, READY_H = 0.36, 0.12          # half heights, in lane units
+HATCH_WAIT, HATCH_USER = "////", "...."
+
+
+def _palette(palette) -> dict:
+    if palette is None:
+        palette = "okabe-ito"
+    if isinstance(palette, str):
+        if palette not in PALETTES:
+            raise BadArgumentError(f"unknown palette {palette!r}; choose one of "
+                                   f"{', '.join(PALETTES)} or pass a dict of colours")
+        return dict(PALETTES[palette])
+    if isinstance(palette, dict):
+        colours = dict(PALETTES["okabe-ito"])
+        unknown = set(palette) - set(colours)
+        if unknown:
+            raise BadArgumentError(f"unknown palette role {sorted(unknown)[0]!r}; roles are "
+                                   f"{', '.join(colours)}")
+        colours.update(palette)
+        return colours
+    raise BadArgumentError("palette is 'okabe-ito', 'grey', or a dict of role -> colour")
+
+
+def _new_figure(width, height) -> Figure:
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _rect(x0, x1, y0, y1):
+    return ((x0, y0), (x0, y1), (x1, y1), (x1, y0))
+
+
+class Timeline:
+    """A timeline picture that can be redrawn in place with `update(source)`.
+
+    Options: `threads` (names, in order), `events` (names, or False for none),
+    `window=(t0, t1)` in virtual time, `axis` ("steps" or "time"), `font_scale` (1.5
+    or 2 for a projector), `palette` ("okabe-ito", "grey" or a dict of roles),
+    `labels` (write the wait on waiting spans), `legend`, `title`, `pseudo` (show the
+    instructor/clock lanes), `ax` (draw into this Axes), `width` (inches).
+    """
+
+    def __init__(self, source=None, *, threads=None, events=None, window=None,
+                 axis="steps", font_scale=1.0, palette="okabe-ito", labels=True,
+                 legend=True, title=None, pseudo=None, ax=None, width=None,
+                 max_labels=60):
+        if not isinstance(font_scale, (int, float)) or isinstance(font_scale, bool) \
+                or font_scale <= 0:
+            raise BadArgumentError("font_scale is a positive number (1 normal, 2 projector)")
+        self.options = dict(threads=threads, events=events, window=window, axis=axis,
+                            pseudo=pseudo)
+        self.font_scale = float(font_scale)
+        self.colours = _palette(palette)
+        self.labels = labels
+        self.legend = legend
+        self.title = title
+        self.width = width
+        self.max_labels = max_labels
+        self.model = None
+        self.artists: dict = {}
+        self._dynamic: list = []
+        self._rows = None
+        if ax is not None:
+            self.ax = ax
+            self.figure = ax.figure
+            if self.figure.canvas is None or not hasattr(self.figure.canvas, "draw"):
+                FigureCanvasAgg(self.figure)
+        else:
+            self.figure = _new_figure(width or 12, 4)
+            self.ax = None
+        self._made = False
+        self._borrowed = ax is not None
+        self._layout = None
+        self._legend_rows = 0
+        if source is not None:
+            self.update(source)
+
+    # --- building ---------------------------------------------------------------------
+    def _fs(self, size):
+        return size * self.font_scale
+
+    def _make_artists(self):
+        fig, c = self.figure, self.colours
+        if self.ax is None:
+            self.ax = fig.add_subplot(1, 1, 1)
+        ax = self.ax
+        a = self.artists
+        a["backgrounds"] = PolyCollection([], transform=ax.get_yaxis_transform(),
+                                          linewidths=0, zorder=0, gid="backgrounds")
+        a["running_kernel"] = PolyCollection([], facecolors=c["running_kernel"],
+                                             edgecolors="white", linewidths=0.4, zorder=3,
+                                             gid="spans:running:kernel")
+        a["running_user"] = PolyCollection([], facecolors=c["running_user"],
+                                           edgecolors="black", linewidths=0.4,
+                                           hatch=HATCH_USER, zorder=3,
+                                           gid="spans:running:user")
+        a["ready"] = PolyCollection([], facecolors=c["ready"], edgecolors="none", zorder=2,
+                                    gid="spans:ready")
+        a["waiting"] = PolyCollection([], facecolors=c["waiting_face"],
+                                      edgecolors=c["waiting"], linewidths=0.8,
+                                      hatch=HATCH_WAIT, zorder=2, gid="spans:waiting")
+        a["signaled"] = PolyCollection([], facecolors=c["signaled"], edgecolors="black",
+                                       linewidths=0.4, hatch="xx", zorder=2,
+                                       gid="states:signaled")
+        a["not_signaled"] = PolyCollection([], facecolors=c["not_signaled"],
+                                           edgecolors="none", zorder=2,
+                                           gid="states:not_signaled")
+        a["arrows"] = LineCollection([], colors=c["arrow"], linewidths=1.4, zorder=5,
+                                     gid="arrows")
+        a["rechecks"] = LineCollection([], colors=c["recheck"], linewidths=1.2,
+                                       linestyles="dashed", zorder=5, gid="arrows:recheck")
+        a["heads_down"] = ax.scatter([], [], marker="v", s=self._fs(40), c=c["arrow"],
+                                     zorder=6, gid="arrowheads:down")
+        a["heads_up"] = ax.scatter([], [], marker="^", s=self._fs(40), c=c["arrow"],
+                                   zorder=6, gid="arrowheads:up")
+        for kind, (shape, role, _text) in MARKERS.items():
+            size = 160 if kind == "bugcheck" else 55
+            a["marker:" + kind] = ax.scatter(
+                [], [], marker=shape, s=self._fs(size), c=c[role],
+                edgecolors="white" if shape not in ("|", "x") else None,
+                linewidths=0.6 if shape not in ("|", "x") else 2, zorder=7,
+                gid="markers:" + kind)
+        for key in ("backgrounds", "running_kernel", "running_user", "ready", "waiting",
+                    "signaled", "not_signaled", "arrows", "rechecks"):
+            ax.add_collection(a[key])
+        a["cursor"] = ax.axvline(0, color=c["cursor"], linestyle=(0, (4, 2)),
+                                 linewidth=1.2, zorder=8, gid="cursor")
+        a["bugcheck_line"] = ax.axvline(0, color=c["bugcheck"], linewidth=2.5, zorder=8,
+                                        visible=False, gid="bugcheck")
+        ax.spines[["top", "right"]].set_visible(False)
+        if self.legend:
+            self._make_legend()
+        self._made = True
+
+    def _make_legend(self):
+        c = self.colours
+        handles = [
+            Patch(facecolor=c["running_kernel"], label="running (kernel mode)"),
+            Patch(facecolor=c["running_user"], hatch=HATCH_USER, edgecolor="black",
+                  label="running (user mode)"),
+            Patch(facecolor=c["ready"], label="ready (thin bar)"),
+            Patch(facecolor=c["waiting_face"], edgecolor=c["waiting"], hatch=HATCH_WAIT,
+                  label="waiting (hatched)"),
+            Patch(facecolor=c["signaled"], edgecolor="black", hatch="xx",
+                  label="event signaled (tall)"),
+            Patch(facecolor=c["not_signaled"], label="event not signaled (low)"),
+            Line2D([], [], color=c["arrow"], marker="v", label="released a waiter"),
+            Line2D([], [], color=c["recheck"], linestyle="--", label="woke to re-check"),
+        ]
+        for kind in ("set", "pulse", "reset", "timeout", "bugcheck"):
+            shape, role, text = MARKERS[kind]
+            handles.append(Line2D([], [], linestyle="none", marker=shape, color=c[role],
+                                  markersize=8, label=text))
+        self._legend_rows = -(-len(handles) // self._legend_columns())
+        self.artists["legend"] = self.figure.legend(
+            handles=handles, loc="lower center", ncol=self._legend_columns(),
+            frameon=False, fontsize=self._fs(8))
+
+    def _legend_columns(self) -> int:
+        return max(2, min(5, int(5 * (self.width or 12) / 12 / self.font_scale)))
+
+    # --- drawing the model ------------------------------------------------------------
+    def update(self, source=None):
+        """Rebuild the model from `source` (default: the last one) and redraw in place."""
+        if source is None:
+            source = self._source
+        if source is None:
+            raise BadArgumentError("update() needs a machine or a trace the first time")
+        self._source = source
+        model = tl.build(source, **self.options)
+        self.model = model
+        if not self._made:
+            self._make_artists()
+        self._draw(model)
+        return self.figure
+
+    _source = None
+
+    def _draw(self, model):
+        ax, a, c = self.ax, self.artists, self.colours
+        for artist in self._dynamic:
+            artist.remove()
+        self._dynamic = []
+        # Rows: a header row per group, then its lanes.
+        y_of, ticks, tick_labels, headers = {}, [], [], []
+        y = 0
+        lane_of = {lane.name: lane for lane in model.lanes}
+        backgrounds, bg_colours = [], []
+        for group, names in model.groups:
+            header_y = y
+            ticks.append(y)
+            kind = ("events" if group == tl.EVENTS_GROUP else
+                    "process" if group not in (tl.OUTSIDE, tl.DPC_GROUP) else "other")
+            if kind == "process":
+                modes = {lane_of[n].mode for n in names}
+                mode = "user mode" if modes == {"user"} else (
+                    "kernel mode" if modes == {"kernel"} else "mixed")
+                tick_labels.append(f"{group}  ({mode})")
+            else:
+                tick_labels.append(group)
+            headers.append(len(ticks) - 1)
+            y += 1
+            for name in names:
+                lane = lane_of[name]
+                y_of[name] = y
+                ticks.append(y)
+                if lane.mode == "user":
+                    tick_labels.append(f"{lane.label} [user]")
+                    backgrounds.append(_rect(0, 1, y - 0.5, y + 0.5))
+                    bg_colours.append(c["user_tint"])
+                else:
+                    tick_labels.append(lane.label)
+                y += 1
+            backgrounds.append(_rect(0, 1, header_y - 0.5, header_y + 0.5))
+            bg_colours.append(c["group_tint"])
+        a["backgrounds"].set_verts(backgrounds)
+        a["backgrounds"].set_facecolors(bg_colours or ["none"])
+        self.y_of = y_of
+        n_rows = max(y, 1)
+        # Spans.
+        kinds = {"running_kernel": [], "running_user": [], "ready": [], "waiting": []}
+        x0, x1 = model.xlim
+        least = (x1 - x0) * 0.002          # a 1 us step stays visible on a long time axis
+        for span in model.spans:
+            yc = y_of[span.lane]
+            if span.kind == "running":
+                key = "running_user" if lane_of[span.lane].mode == "user" else "running_kernel"
+                kinds[key].append(_rect(span.x0, max(span.x1, span.x0 + least),
+                                        yc - RUN_H, yc + RUN_H))
+            elif span.kind == "waiting":
+                kinds["waiting"].append(_rect(span.x0, span.x1, yc - RUN_H, yc + RUN_H))
+            else:
+                kinds["ready"].append(_rect(span.x0, span.x1, yc - READY_H, yc + READY_H))
+        for key, verts in kinds.items():
+            a[key].set_verts(verts)
+        on, off = [], []
+        for seg in model.states:
+            yc = y_of[seg.lane]
+            if seg.state:
+                on.append(_rect(seg.x0, seg.x1, yc - RUN_H, yc + RUN_H))
+            else:
+                off.append(_rect(seg.x0, seg.x1, yc + RUN_H - 0.1, yc + RUN_H))
+        a["signaled"].set_verts(on)
+        a["not_signaled"].set_verts(off)
+        # Arrows: from the releasing step to the top (or bottom) of the released lane.
+        solid, dashed, down, up = [], [], [], []
+        for arrow in model.arrows:
+            ys, yd = y_of[arrow.src], y_of[arrow.dst]
+            sign = 1 if yd > ys else -1         # y grows downwards
+            tip = yd - sign * RUN_H
+            segment = ((arrow.x0, ys + sign * RUN_H * 0.5), (arrow.x1, tip))
+            (dashed if arrow.kind == "recheck" else solid).append(segment)
+            (down if sign > 0 else up).append((arrow.x1, tip))
+        a["arrows"].set_segments(solid)
+        a["rechecks"].set_segments(dashed)
+        a["heads_down"].set_offsets(down or _EMPTY)
+        a["heads_up"].set_offsets(up or _EMPTY)
+        # Markers.
+        points = {kind: [] for kind in MARKERS}
+        for marker in model.markers:
+            yc = y_of[marker.lane]
+            if marker.kind == "blip":
+                yc = yc - RUN_H * 0.3
+            points[marker.kind].append((marker.x, yc))
+        for kind, xy in points.items():
+            a["marker:" + kind].set_offsets(xy or _EMPTY)
+        # Axes, cursor, bug check.
+        x0, x1 = model.xlim
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(n_rows - 0.5, -0.5)
+        ax.set_yticks(ticks)
+        ax.set_yticklabels(tick_labels)
+        for i, label in enumerate(ax.get_yticklabels()):
+            label.set_fontsize(self._fs(9))
+            if i in headers:
+                label.set_fontweight("bold")
+        ax.tick_params(axis="y", length=0)
+        ax.tick_params(axis="x", labelsize=self._fs(8))
+        if model.axis == "steps":
+            ax.set_xlabel("step (one trace record each)", fontsize=self._fs(9))
+        else:
+            ax.set_xlabel("virtual time (100 ns units)", fontsize=self._fs(9))
+        a["cursor"].set_xdata([model.now, model.now])
+        now_text = ax.text(model.now, -0.5, f" now t={model.time / 10:g} \u00b5s",
+                           fontsize=self._fs(8), va="bottom", ha="right",
+                           clip_on=False, gid="cursor-label")
+        self._dynamic.append(now_text)
+        bugcheck = model.bugcheck
+        line = a["bugcheck_line"]
+        if bugcheck:
+            bx = next((mk.x for mk in model.markers if mk.kind == "bugcheck"), model.now)
+            line.set_xdata([bx, bx])
+            line.set_visible(True)
+            right = bx > (x0 + x1) / 2
+            lane_y = y_of.get(bugcheck.get("thread"), n_rows - 1)
+            self._dynamic.append(ax.text(
+                bx, lane_y + 0.5, f" BUG CHECK 0x{bugcheck['code']:X} {bugcheck['name']} \n"
+                f" {bugcheck['rule']} ", color=c["bugcheck"], fontsize=self._fs(9),
+                fontweight="bold", va="top", ha="right" if right else "left", zorder=9,
+                gid="bugcheck-label",
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec=c["bugcheck"])))
+        else:
+            line.set_visible(False)
+        # Labels on waiting spans that are wide enough to carry them.
+        if self.labels:
+            self._label_spans(model, y_of, x0, x1)
+        title = self.title or model.title or "evtsim timeline"
+        ax.set_title(title, fontsize=self._fs(11), loc="left")
+        self._size(n_rows, max((len(t) for t in tick_labels), default=8))
+
+    def _label_spans(self, model, y_of, x0, x1):
+        fig_w = self.figure.get_size_inches()[0] * self.figure.dpi * 0.8
+        per_x = fig_w / max(x1 - x0, 1e-9)
+        char = self._fs(7) * 0.62
+        candidates = []
+        for span in model.spans:
+            if span.kind != "waiting":
+                continue
+            a, b = max(span.x0, x0), min(span.x1, x1)
+            if b <= a:
+                continue
+            if (b - a) * per_x >= (len(span.label) + 1) * char:
+                candidates.append((b - a, span, (a + b) / 2))
+        candidates.sort(key=lambda c: -c[0])
+        for _w, span, mid in candidates[:self.max_labels]:
+            self._dynamic.append(self.ax.text(
+                mid, y_of[span.lane], span.label, ha="center", va="center",
+                fontsize=self._fs(7), zorder=4, clip_on=True, gid="label:" + span.lane,
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85)))
+
+    def _size(self, n_rows, label_chars):
+        """Size the figure to the lanes and make room for labels and legend."""
+        if self._borrowed:
+            return                       # drawing into someone else's Axes
+        width = self.width or 12
+        legend = (self._legend_rows * self._fs(8) * 1.8 / 72 + 0.1) if self.legend else 0.0
+        height = 0.5 + self._fs(0.45) + 0.3 * n_rows * self.font_scale + legend
+        layout = (width, height, label_chars)
+        if layout != self._layout:
+            self._layout = layout
+            self.figure.set_size_inches(width, height)
+            bottom = (legend + self._fs(0.45)) / height
+            top = 1 - self._fs(0.35) / height
+            left = min(0.45, (label_chars * self._fs(9) * 0.62 / 72 + 0.15) / width)
+            self.figure.subplots_adjust(left=left, right=0.98, bottom=bottom, top=top)
+
+    def draw(self):
+        """Render with Agg (what a redraw costs)."""
+        self.figure.canvas.draw()
+        return self.figure
+
+
+_EMPTY = np.empty((0, 2))
+
+
+def timeline(machine_or_trace, **options) -> Figure:
+    """The timeline of a Machine or a saved trace as a Figure (see `Timeline`)."""
+    picture = Timeline(machine_or_trace, **options)
+    picture.figure.evtsim_timeline = picture
+    return picture.figure
+
+
+# --- wait queues ---------------------------------------------------------------------
+def wait_queues(machine_or_trace, at: int | None = None, font_scale: float = 1.0,
+                palette="okabe-ito") -> Figure:
+    """Each event with its state and its waiters in FIFO order (head at the left;
+    wait-all waiters hatched and marked "all"), and what each waiting thread waits on.
+    `at` is a step number (seq); default the current moment."""
+    c = _palette(palette)
+    q = tl.wait_queues(machine_or_trace, at)
+    rows = max(len(q.objects), 1)
+    waiting = list(q.waiting.items())
+    height = 1.2 + 0.55 * (rows + len(waiting) + 1) * font_scale
+    fig = _new_figure(10, height)
+    ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
+    ax.set_axis_off()
+    fs = 10 * font_scale
+    width = max([len(w) for *_rest, w in q.objects] + [3])
+    ax.set_xlim(-0.2, 3.2 + 1.3 * width)
+    total = rows + len(waiting) + 1.5
+    ax.set_ylim(total, -0.8)
+    ax.set_title(f"Wait queues after step {q.at_seq}", loc="left", fontsize=fs * 1.1)
+    ax.text(0, -0.35, "event (state)", fontsize=fs * 0.8, style="italic")
+    ax.text(3.2, -0.35, "waiters, head of the list first", fontsize=fs * 0.8,
+            style="italic")
+    if not q.objects:
+        ax.text(0, 0.5, "no dispatcher objects yet", fontsize=fs)
+    for i, (name, label, signaled, waiters) in enumerate(q.objects):
+        y = i + 0.5
+        face = c["signaled"] if signaled else "white"
+        ax.add_patch(Rectangle((0, y - 0.35), 3.0, 0.7, facecolor=face,
+                               edgecolor="black", hatch="xx" if signaled else None,
+                               gid=f"event:{name}"))
+        ax.text(1.5, y, f"{name}\n{label}, {'SIGNALED' if signaled else 'not signaled'}",
+                ha="center", va="center", fontsize=fs * 0.8,
+                bbox=dict(fc="white", ec="none", alpha=0.85, pad=1))
+        for j, (thread, wait_all) in enumerate(waiters):
+            x = 3.2 + 1.3 * j
+            ax.add_patch(Rectangle((x, y - 0.3), 1.15, 0.6, facecolor=c["waiting_face"],
+                                   edgecolor=c["waiting"],
+                                   hatch="\\\\\\" if wait_all else HATCH_WAIT,
+                                   gid=f"waiter:{name}:{j}:{thread}"))
+            ax.text(x + 0.575, y, f"{j + 1}. {thread}" + ("\n(wait-all)" if wait_all else ""),
+                    ha="center", va="center", fontsize=fs * 0.75,
+                    bbox=dict(fc="white", ec="none", alpha=0.85, pad=1))
+        if not waiters:
+            ax.text(3.2, y, "no waiters", va="center", fontsize=fs * 0.8, color="#555555")
+    y = rows + 0.9
+    ax.text(0, y, "Waiting threads" if waiting else "No thread is waiting",
+            fontsize=fs, fontweight="bold")
+    for k, (thread, desc) in enumerate(waiting):
+        ax.text(0.2, y + 0.7 * (k + 1), f"{thread} waits on {desc}", fontsize=fs * 0.85,
+                gid=f"waiting:{thread}")
+    return fig
+
+
+# --- namespace -----------------------------------------------------------------------
+_NODE = {
+    "Directory": ("s", OKABE_ITO["sky"]),
+    "SymbolicLink": (">", OKABE_ITO["purple"]),
+    "Event": ("o", OKABE_ITO["green"]),
+    "Device": ("D", OKABE_ITO["blue"]),
+}
+
+
+def namespace(machine, process=None, font_scale: float = 1.0) -> Figure:
+    """The object namespace as a tree (type, state, handle and pointer counts), and,
+    with `process` (a Process or its name), that process's handle table with the
+    access each handle grants."""
+    if not hasattr(machine, "objects") or not hasattr(machine.objects, "root"):
+        raise BadArgumentError("namespace() needs a live Machine: trace files keep the "
+                               "records, not the namespace (replay the file first)")
+    if isinstance(process, str):
+        found = [p for p in machine.processes if p.name == process]
+        if not found:
+            raise BadArgumentError(f"no process named {process!r}; there are "
+                                   f"{', '.join(p.name for p in machine.processes)}")
+        process = found[0]
+    root = machine.objects.root
+    nodes = [(0, "\\", "Directory", "", None, root)]
+    _walk_children(root, 1, nodes, (0.0, 0))
+    rows = len(nodes)
+    handles = list(process.handles) if process is not None else []
+    fs = 9 * font_scale
+    height = max(2.5, 0.6 + 0.3 * max(rows, len(handles) + 2) * font_scale)
+    fig = _new_figure(14 if process is not None else 9, height)
+    ax = fig.add_axes([0.01, 0.01, 0.6 if process is not None else 0.98, 0.93])
+    ax.set_axis_off()
+    ax.set_title("Object namespace", loc="left", fontsize=fs * 1.2)
+    ax.set_ylim(rows, -1)
+    ax.set_xlim(-0.5, 12)
+    lines = []
+    for i, (depth, name, type_name, detail, parent, obj) in enumerate(nodes):
+        if parent is not None:
+            lines.append(((parent[0] + 0.0, parent[1] + 0.3), (parent[0], i)))
+            lines.append(((parent[0], i), (depth * 0.8, i)))
+        shape, colour = _NODE.get(type_name, ("p", OKABE_ITO["yellow"]))
+        filled = not (type_name == "Event" and not getattr(obj, "SignalState", 1))
+        ax.scatter([depth * 0.8], [i], marker=shape, s=70 * font_scale,
+                   facecolors=colour if filled else "white", edgecolors="black",
+                   zorder=3, gid=f"node:{type_name}:{name}")
+        ax.text(depth * 0.8 + 0.3, i, f"{name}  ", va="center", fontsize=fs,
+                fontweight="bold" if type_name == "Directory" else "normal")
+        ax.text(depth * 0.8 + 0.3 + 0.13 * len(name) * font_scale + 0.4, i,
+                f"{type_name}{(' ' if detail.startswith('->') else ', ') + detail if detail else ''}", va="center",
+                fontsize=fs * 0.85, color="#333333")
+    ax.add_collection(LineCollection(lines, colors="#888888", linewidths=0.8, zorder=1))
+    if process is not None:
+        from .objects import KERNEL_HANDLE_BITS, describe_object
+        from .status import access_names
+        tab = fig.add_axes([0.63, 0.01, 0.36, 0.93])
+        tab.set_axis_off()
+        tab.set_title(f"{process.name} handle table", loc="left", fontsize=fs * 1.2)
+        if not handles:
+            tab.text(0, 0.9, "no handles", fontsize=fs, transform=tab.transAxes)
+        else:
+            cells = []
+            for value, entry in handles:
+                shown = value | KERNEL_HANDLE_BITS if process.handles.kernel else value
+                cells.append([f"0x{shown:X}", entry.object.header.type.name,
+                              describe_object(entry.object),
+                              access_names(entry.granted_access)])
+            table = tab.table(cellText=cells, colLabels=["handle", "type", "object",
+                                                         "granted access"],
+                              loc="upper left", cellLoc="left", gid="handle-table")
+            table.auto_set_font_size(False)
+            table.set_fontsize(fs * 0.8)
+            table.auto_set_column_width(range(4))
+    return fig
+
+
+def _walk_children(directory, depth, nodes, parent):
+    items = sorted(directory.entries.items(), key=lambda kv: kv[0].casefold())
+    for name, obj in items:
+        header = obj.header
+        type_name = header.type.name
+        target = getattr(obj, "target", None)
+        if target is not None:
+            detail = f"-> {target}"
+        elif type_name == "Directory":
+            detail = ""
+        elif hasattr(obj, "SignalState"):
+            kind = "synchronization" if obj.Type == 1 else "notification"
+            detail = (f"{kind}, {'signaled' if obj.SignalState else 'not signaled'}, "
+                      f"handles {header.handle_count}, pointers {header.pointer_count}")
+        else:
+            detail = f"handles {header.handle_count}, pointers {header.pointer_count}"
+        nodes.append((depth, name, type_name, detail, parent, obj))
+        if hasattr(obj, "entries"):
+            _walk_children(obj, depth + 1, nodes, (depth * 0.8, len(nodes) - 1))
+
+
+__all__ = ["Timeline", "timeline", "wait_queues", "namespace", "OKABE_ITO", "PALETTES",
+           "MARKERS"]
