@@ -220,6 +220,10 @@ class Machine:
         self._rechecked: list = []
         self._changes: list = []
         self._notes: list = []
+        # The dispatcher objects the current step read or changed; `footprint` keeps
+        # the last step's, so a schedule explorer can tell independent steps apart.
+        self.touched: list = []
+        self.footprint: tuple = ()
         self._errored: Thread | None = None
         self._observers: list = []
         self._hooks: dict[str, list] = {}
@@ -699,6 +703,7 @@ class Machine:
             if call is not None:
                 call.deadline = deadline
         wait_irql = thread.saved_irql if thread.wait_next else thread.irql
+        self.touched.extend(objects)
         if len(objects) == 1:
             obj = objects[0]
             if obj.SignalState > 0:
@@ -1044,6 +1049,12 @@ class Machine:
                tuple(changes) if changes else (), note)
         released.clear()
         changes.clear()
+        touched = self.touched
+        if touched:
+            self.footprint = tuple(dict.fromkeys(o.name for o in touched))
+            touched.clear()
+        else:
+            self.footprint = ()
         if self.tracing:
             self._rows.append(row)
         if self._hooks and self._hooks["after_step"]:

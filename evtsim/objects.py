@@ -505,6 +505,7 @@ class ObjectManager:
 
     def close(self, process, value, mode: int) -> int:
         """NtClose: drop the handle; a temporary object's name goes at the last one."""
+        self.machine.touched.append(self.root)
         status, entry = self.resolve(process, value, mode)
         if status != STATUS_SUCCESS:
             return status
@@ -546,6 +547,7 @@ class ObjectManager:
         SEMANTICS.md section 3, the caller's default DACL when no descriptor is given,
         and access checks for user-mode callers opening an existing object.
         """
+        self.machine.touched.append(self.root)      # the namespace, for the explorer
         token = process.token
         if security is None:
             security = SECURITY_DESCRIPTOR(token.default_dacl)
@@ -596,6 +598,7 @@ class ObjectManager:
     def open(self, process, type_: ObjectType, name, attributes: int, root, desired: int,
              mode: int, kernel_handle: bool):
         """Open an existing named object: (status, handle, object)."""
+        self.machine.touched.append(self.root)
         text = name_text(name)
         status, root_dir = self._root(process, root, mode)
         if status != STATUS_SUCCESS:

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path
 
 from . import timeline as tl
 from .errors import BadArgumentError
@@ -104,6 +105,39 @@ def _rect(x0, x1, y0, y1):
     return ((x0, y0), (x0, y1), (x1, y1), (x1, y0))
 
 
+class _SpanCollection(PathCollection):
+    """Rectangles of one kind, for all lanes, as one compound path (see `_rects_path`);
+    `rects` keeps them as (x0, x1, y0, y1) for tests and tools."""
+
+    def __init__(self, paths, **kwargs):
+        super().__init__(paths, sizes=None, **kwargs)
+        self.rects = []
+
+
+_RECT_CODES = np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO,
+                        Path.CLOSEPOLY], dtype=Path.code_type)
+
+
+def _rects_path(rects) -> list:
+    """Rectangles (x0, x1, y0, y1) as one compound Path (in a list, for set_paths).
+
+    Agg fills (and hatches) one compound path in one go; a collection of thousands of
+    small paths costs a call each. This is what keeps a redraw cheap.
+    """
+    if not rects:
+        return []
+    r = np.asarray(rects, dtype=float)
+    x0, x1, y0, y1 = r[:, 0], r[:, 1], r[:, 2], r[:, 3]
+    verts = np.empty((len(r), 5, 2))
+    verts[:, 0] = np.column_stack((x0, y0))
+    verts[:, 1] = np.column_stack((x0, y1))
+    verts[:, 2] = np.column_stack((x1, y1))
+    verts[:, 3] = np.column_stack((x1, y0))
+    verts[:, 4] = verts[:, 0]
+    codes = np.tile(_RECT_CODES, len(r))
+    return [Path(verts.reshape(-1, 2), codes)]
+
+
 class Timeline:
     """A timeline picture that can be redrawn in place with `update(source)`.
 
@@ -117,7 +151,7 @@ class Timeline:
     def __init__(self, source=None, *, threads=None, events=None, window=None,
                  axis="steps", font_scale=1.0, palette="okabe-ito", labels=True,
                  legend=True, title=None, pseudo=None, ax=None, width=None,
-                 max_labels=60):
+                 max_labels=24):
         if not isinstance(font_scale, (int, float)) or isinstance(font_scale, bool) \
                 or font_scale <= 0:
             raise BadArgumentError("font_scale is a positive number (1 normal, 2 projector)")
@@ -161,22 +195,22 @@ class Timeline:
         a = self.artists
         a["backgrounds"] = PolyCollection([], transform=ax.get_yaxis_transform(),
                                           linewidths=0, zorder=0, gid="backgrounds")
-        a["running_kernel"] = PolyCollection([], facecolors=c["running_kernel"],
+        a["running_kernel"] = _SpanCollection([], facecolors=c["running_kernel"],
                                              edgecolors="white", linewidths=0.4, zorder=3,
                                              gid="spans:running:kernel")
-        a["running_user"] = PolyCollection([], facecolors=c["running_user"],
+        a["running_user"] = _SpanCollection([], facecolors=c["running_user"],
                                            edgecolors="black", linewidths=0.4,
                                            hatch=HATCH_USER, zorder=3,
                                            gid="spans:running:user")
-        a["ready"] = PolyCollection([], facecolors=c["ready"], edgecolors="none", zorder=2,
+        a["ready"] = _SpanCollection([], facecolors=c["ready"], edgecolors="none", zorder=2,
                                     gid="spans:ready")
-        a["waiting"] = PolyCollection([], facecolors=c["waiting_face"],
+        a["waiting"] = _SpanCollection([], facecolors=c["waiting_face"],
                                       edgecolors=c["waiting"], linewidths=0.8,
                                       hatch=HATCH_WAIT, zorder=2, gid="spans:waiting")
-        a["signaled"] = PolyCollection([], facecolors=c["signaled"], edgecolors="black",
+        a["signaled"] = _SpanCollection([], facecolors=c["signaled"], edgecolors="black",
                                        linewidths=0.4, hatch="xx", zorder=2,
                                        gid="states:signaled")
-        a["not_signaled"] = PolyCollection([], facecolors=c["not_signaled"],
+        a["not_signaled"] = _SpanCollection([], facecolors=c["not_signaled"],
                                            edgecolors="none", zorder=2,
                                            gid="states:not_signaled")
         a["arrows"] = LineCollection([], colors=c["arrow"], linewidths=1.4, zorder=5,
@@ -299,23 +333,26 @@ class Timeline:
             yc = y_of[span.lane]
             if span.kind == "running":
                 key = "running_user" if lane_of[span.lane].mode == "user" else "running_kernel"
-                kinds[key].append(_rect(span.x0, max(span.x1, span.x0 + least),
-                                        yc - RUN_H, yc + RUN_H))
+                kinds[key].append((span.x0, max(span.x1, span.x0 + least),
+                                   yc - RUN_H, yc + RUN_H))
             elif span.kind == "waiting":
-                kinds["waiting"].append(_rect(span.x0, span.x1, yc - RUN_H, yc + RUN_H))
+                kinds["waiting"].append((span.x0, span.x1, yc - RUN_H, yc + RUN_H))
             else:
-                kinds["ready"].append(_rect(span.x0, span.x1, yc - READY_H, yc + READY_H))
-        for key, verts in kinds.items():
-            a[key].set_verts(verts)
+                kinds["ready"].append((span.x0, span.x1, yc - READY_H, yc + READY_H))
+        for key, rects in kinds.items():
+            a[key].set_paths(_rects_path(rects))
+            a[key].rects = rects
         on, off = [], []
         for seg in model.states:
             yc = y_of[seg.lane]
             if seg.state:
-                on.append(_rect(seg.x0, seg.x1, yc - RUN_H, yc + RUN_H))
+                on.append((seg.x0, seg.x1, yc - RUN_H, yc + RUN_H))
             else:
-                off.append(_rect(seg.x0, seg.x1, yc + RUN_H - 0.1, yc + RUN_H))
-        a["signaled"].set_verts(on)
-        a["not_signaled"].set_verts(off)
+                off.append((seg.x0, seg.x1, yc + RUN_H - 0.1, yc + RUN_H))
+        a["signaled"].set_paths(_rects_path(on))
+        a["signaled"].rects = on
+        a["not_signaled"].set_paths(_rects_path(off))
+        a["not_signaled"].rects = off
         # Arrows: from the releasing step to the top (or bottom) of the released lane.
         solid, dashed, down, up = [], [], [], []
         for arrow in model.arrows:
