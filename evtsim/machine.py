@@ -764,6 +764,25 @@ class Machine:
         self._step_thread(thread)
         return self.trace[-1] if self.seq > before and self.tracing else None
 
+    def choices(self) -> list[Thread]:
+        """The threads that could take the next step, in ready-queue order.
+
+        Due timers fire and queued DPCs run first; if no thread is ready, the clock
+        moves to the next timer. An empty list means nothing can ever run again (or
+        the machine has crashed). This is the choice point a schedule explorer uses.
+        """
+        while True:
+            self._service(None)
+            if self.bugcheck:
+                return []
+            if self.scheduler.ready:
+                return list(self.scheduler.ready)
+            due = self._next_due()
+            if due is None:
+                return []
+            if due > self.time:
+                self.time = due
+
     def _check_steppable(self, thread: Thread) -> None:
         if not isinstance(thread, Thread) or thread.machine is not self:
             raise BadArgumentError("step() takes a thread of this machine (or nothing)")
