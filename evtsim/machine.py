@@ -1078,6 +1078,9 @@ class Machine:
             self._rows.append(row)
         if self._hooks and self._hooks["after_step"]:
             self._notify("after_step", TraceRecord(*row))
+        if self.debug:
+            from .invariants import check
+            check(self)
 
     # --- timers and DPCs --------------------------------------------------------------
     def _expire(self, action: str, payload) -> None:
