@@ -223,7 +223,7 @@ class Machine:
         # The dispatcher objects the current step read or changed; `footprint` keeps
         # the last step's, so a schedule explorer can tell independent steps apart.
         self.touched: list = []
-        self.footprint: tuple = ()
+        self._footprint: list = []
         self._errored: Thread | None = None
         self._observers: list = []
         self._hooks: dict[str, list] = {}
@@ -764,6 +764,11 @@ class Machine:
         self._step_thread(thread)
         return self.trace[-1] if self.seq > before and self.tracing else None
 
+    @property
+    def footprint(self) -> tuple:
+        """Names of the objects the last step read or changed (in first-touch order)."""
+        return tuple(dict.fromkeys(o.name for o in self._footprint))
+
     def choices(self) -> list[Thread]:
         """The threads that could take the next step, in ready-queue order.
 
@@ -1068,12 +1073,11 @@ class Machine:
                tuple(changes) if changes else (), note)
         released.clear()
         changes.clear()
-        touched = self.touched
-        if touched:
-            self.footprint = tuple(dict.fromkeys(o.name for o in touched))
-            touched.clear()
-        else:
-            self.footprint = ()
+        if self.touched:
+            self._footprint, self.touched = self.touched, self._footprint
+            self.touched.clear()
+        elif self._footprint:
+            self._footprint.clear()
         if self.tracing:
             self._rows.append(row)
         if self._hooks and self._hooks["after_step"]:
