@@ -9,7 +9,7 @@ Follows the WDM model (Microsoft's "Handling IRPs" pages, ReactOS `ntoskrnl/io/i
 * A dispatch routine either completes the IRP (IoCompleteRequest) and returns its
   status, or marks it pending (IoMarkIrpPending) and returns STATUS_PENDING; then the
   caller waits until somebody completes it (the "inverted call"). Returning anything
-  else is a driver bug that Driver Verifier stops (bug check 0xC4).
+  else is a driver bug that Driver Verifier's I/O checks stop (bug check 0xC9).
 * Closing the last handle to a file object sends IRP_MJ_CLEANUP, then IRP_MJ_CLOSE.
   When a process exits, its pending IRPs are cancelled and its handles closed, so a
   driver that keeps a pointer to the app's event must let go of it in its cleanup.
@@ -241,7 +241,7 @@ def send(machine, thread, irp: IRP, then) -> Nested:
         if status == STATUS_PENDING:
             if not irp.PendingReturned:
                 raise BugCheckSignal(
-                    0xC4, "a dispatch routine returned STATUS_PENDING without IoMarkIrpPending",
+                    0xC9, "a dispatch routine returned STATUS_PENDING without IoMarkIrpPending",
                     f"{label} returned STATUS_PENDING but never called IoMarkIrpPending on "
                     f"{irp.name}. Mark the IRP pending before you return STATUS_PENDING.")
             if irp.completed:
@@ -251,7 +251,7 @@ def send(machine, thread, irp: IRP, then) -> Nested:
                                 f"{irp.name}", translate=lambda _status: then(irp))
         if not irp.completed:
             raise BugCheckSignal(
-                0xC4, "a dispatch routine returned without completing or pending the IRP",
+                0xC9, "a dispatch routine returned without completing or pending the IRP",
                 f"{label} returned 0x{status & 0xFFFFFFFF:X} but neither completed {irp.name} "
                 f"(IoCompleteRequest) nor marked it pending and returned STATUS_PENDING. "
                 f"The caller would wait for ever.")

@@ -224,6 +224,7 @@ class Machine:
         # the last step's, so a schedule explorer can tell independent steps apart.
         self.touched: list = []
         self._footprint: list = []
+        self.raised: Thread | None = None   # a ready thread at DISPATCH_LEVEL or above
         self._errored: Thread | None = None
         self._observers: list = []
         self._hooks: dict[str, list] = {}
@@ -458,6 +459,9 @@ class Machine:
             dispatcher.dequeue(thread.wait_blocks)
             thread.wait_blocks = ()
             thread.wait_generation += 1
+            release = getattr(thread.wait.translate, "releases_references", None)
+            if release is not None:
+                release()
         elif thread.state == READY and thread in self.scheduler.ready:
             self.scheduler.ready.remove(thread)
         thread.frames.clear()
@@ -586,7 +590,7 @@ class Machine:
         thread.next_call = call
         outcome = nested.on_return(value)
         if isinstance(outcome, Nested):
-            self._enter(thread, outcome, call)
+            thread.resume = outcome            # the caller's next step enters it
         elif outcome is BLOCKED:
             thread.state = WAITING
             self._notes.append(f"{nested.label} returned STATUS_PENDING; "
@@ -777,6 +781,8 @@ class Machine:
         the machine has crashed). This is the choice point a schedule explorer uses.
         """
         while True:
+            if self.raised is not None:
+                return [self.raised]
             self._service(None)
             if self.bugcheck:
                 return []
@@ -791,6 +797,11 @@ class Machine:
     def _check_steppable(self, thread: Thread) -> None:
         if not isinstance(thread, Thread) or thread.machine is not self:
             raise BadArgumentError("step() takes a thread of this machine (or nothing)")
+        if self.raised is not None and thread is not self.raised:
+            raise MachineStateError(
+                f"{thread.name} cannot run now: {self.raised.name} runs at IRQL "
+                f"{self.raised.irql} (DISPATCH_LEVEL or above), so nothing else runs on "
+                f"this CPU until it lowers the IRQL.")
         if thread.state != READY:
             what = f" on {thread.wait.describe()}" if thread.wait else ""
             ready = ", ".join(t.name for t in self.scheduler.ready) or "none"
@@ -833,7 +844,8 @@ class Machine:
                 return self._stopped("error", steps, thread=thread)
             if steps >= max_steps:
                 return self._budget(steps, counts)
-            if head_first and ready and not dpcs and not (heap and heap[0][0] <= self.time):
+            if (head_first and ready and not dpcs and self.raised is None
+                    and not (heap and heap[0][0] <= self.time)):
                 thread = ready[0]
             else:
                 thread = self._next_thread(until)
@@ -846,6 +858,8 @@ class Machine:
     def _next_thread(self, until) -> Thread | None:
         """Fire due timers, run DPCs, then ask the policy; move the clock if idle."""
         while True:
+            if self.raised is not None:         # it alone may run until it lowers IRQL
+                return self.raised
             self._service(until)
             if self.bugcheck:
                 return None
@@ -861,7 +875,13 @@ class Machine:
                 self.time = due
 
     def _service(self, until) -> None:
-        """Everything that pre-empts threads: expired timers, then queued DPCs."""
+        """Everything that pre-empts threads: expired timers, then queued DPCs.
+
+        Nothing pre-empts a thread running at DISPATCH_LEVEL or above: on one CPU, its
+        IRQL holds off the dispatcher and DPCs until it lowers it.
+        """
+        if self.raised is not None:
+            return
         while True:
             if self.timers.heap and self.timers.heap[0][0] <= self.time:
                 for action, payload in self.timers.pop_due(self.time):
@@ -1004,6 +1024,8 @@ class Machine:
             result = "bug check"
         self._record(thread, op, args, result, call.line, note)
         self.time += self.step_time
+        self.raised = (thread if thread.state == READY and thread.irql >= DISPATCH_LEVEL
+                       else None)
         self.scheduler.last = thread
         if thread.state == READY:
             if self.policy.keeps_cpu:

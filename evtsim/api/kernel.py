@@ -690,10 +690,15 @@ def holding(ob, objects):
     for obj in objects:
         ob.reference(obj)
 
-    def release(status):
-        for obj in objects:
-            ob.dereference(obj)
+    released = []
+
+    def release(status=None):
+        if not released:                # once, whether the wait ends or is killed
+            released.append(True)
+            for obj in objects:
+                ob.dereference(obj)
         return status
+    release.releases_references = release
     return release
 
 

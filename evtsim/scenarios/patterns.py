@@ -13,7 +13,8 @@ MS = 10_000          # 100 ns units in a millisecond
 @scenario(
     "notification_broadcast",
     "Notification event: one KeSetEvent releases every waiter",
-    "Microsoft, IoCreateNotificationEvent and KeSetEvent reference pages",
+    "Microsoft, KeInitializeEvent and KeSetEvent reference pages (the notification "
+    "behaviour the IoCreateNotificationEvent page describes)",
     "Every waiter is released by the single KeSetEvent; the event stays signaled, so "
     "the poller's zero-timeout wait returns STATUS_TIMEOUT before the set and "
     "STATUS_SUCCESS after it, until KeClearEvent.")

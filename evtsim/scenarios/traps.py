@@ -56,27 +56,29 @@ def trap_wrong_context(policy: str = "round_robin", seed: int = 0,
     "when it comes back.")
 def trap_pulse_lost_wakeup(policy: str = "round_robin", seed: int = 0,
                            fixed: bool = False) -> Machine:
-    """A waiter waits on a notification event. The system queues a kernel APC to it
-    (as the kernel does for I/O completion, say), and in that moment a signaller calls
-    KePulseEvent (or, fixed, KeSetEvent)."""
+    """A waiter waits on a notification event. A millisecond later the system queues a
+    kernel APC to it (as the kernel does for I/O completion, say) and, in that same
+    moment, calls KePulseEvent (fixed: KeSetEvent). The signalling runs at
+    DISPATCH_LEVEL, as code in an interrupt path would, so no thread can run between
+    the APC and the pulse: the order is the same under every scheduling policy."""
     m = Machine(policy=policy, seed=seed)
     event = m.kernel.KeInitializeEvent(NotificationEvent, False, name="Work")
 
     def waiter(k):
         return (yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None))
 
-    def system_apc(k, target):
+    def signaller(k, target):
+        yield k.KeDelayExecutionThread(KernelMode, False, -1 * MS)    # the waiter waits
+        old = yield k.KeRaiseIrql(DISPATCH_LEVEL)
         yield k.KeInsertQueueApc(target)
-
-    def signaller(k):
         if fixed:
             yield k.KeSetEvent(event, 0, False)
         else:
             yield k.KePulseEvent(event, 0, False)
+        yield k.KeLowerIrql(old)
 
     target = m.system.start(waiter, name="waiter")
-    m.system.start(system_apc, target, name="apc")
-    m.system.start(signaller, name="signaller")
+    m.system.start(signaller, target, name="signaller")
     return m
 
 
