@@ -225,6 +225,7 @@ class Machine:
         self.touched: list = []
         self._footprint: list = []
         self.raised: Thread | None = None   # a ready thread at DISPATCH_LEVEL or above
+        self._acting = 0                    # > 0 while a routine runs (not an outside action)
         self._errored: Thread | None = None
         self._observers: list = []
         self._hooks: dict[str, list] = {}
@@ -346,7 +347,17 @@ class Machine:
         mode = dispatcher.KernelMode if process.kernel else dispatcher.UserMode
         thread = Thread(self, process, name, mode)
         thread.api = self._surface_for(thread)
-        gen = fn(thread.api, *args)
+        try:
+            gen = fn(thread.api, *args)
+        except TypeError as error:
+            self._thread_names.discard(name)
+            if error.__traceback__.tb_next is None:       # the call itself did not fit
+                surface = "k" if mode == dispatcher.KernelMode else "api"
+                raise BadArgumentError(
+                    f"{base} cannot take these arguments: {error}. A thread function "
+                    f"takes its API first, then the extra arguments you pass, like "
+                    f"`def {base}({surface}, ...)`.") from None
+            raise
         if not isinstance(gen, GeneratorType):
             self._thread_names.discard(name)
             made = ", ".join(repr(c) for c in thread.unyielded)
@@ -355,7 +366,9 @@ class Machine:
                 f"{base} is not a generator function: a thread must `yield` every call, "
                 f"for example `yield k.KeSetEvent(ev, 0, False)`.{extra}")
         thread.gen = gen
-        self.actions.append(("start", process.name, getattr(fn, "__qualname__", base), name))
+        if not self._acting:        # threads a routine starts (work items) replay by themselves
+            self.actions.append(("start", process.name, getattr(fn, "__qualname__", base),
+                                 name))
         process.threads.append(thread)
         self.threads.append(thread)
         self._notify("thread_started", thread)
@@ -429,6 +442,8 @@ class Machine:
             raise BadArgumentError("the System process cannot exit")
         if process.exiting:
             return
+        if not self._acting:
+            self.actions.append(("exit", process.name, exit_code))
         process.exiting = True
         process.exit_code = exit_code
         irps = [irp for irp in self.pending_irps if irp.Process is process]
@@ -1000,6 +1015,7 @@ class Machine:
                         f"{thread.name} called KeSetEvent(..., Wait=TRUE), which keeps the "
                         f"IRQL raised, and then called {op} instead of "
                         f"KeWaitForSingleObject or KeWaitForMultipleObjects.")
+                self._acting += 1
                 try:
                     result = call.impl(call.surface, *args, **call.kwargs)
                 except (TypeError, EvtsimError) as error:
@@ -1022,6 +1038,8 @@ class Machine:
         except BugCheckSignal as signal:
             self._crash(signal, thread, call)
             result = "bug check"
+        finally:
+            self._acting = 0
         self._record(thread, op, args, result, call.line, note)
         self.time += self.step_time
         self.raised = (thread if thread.state == READY and thread.irql >= DISPATCH_LEVEL
@@ -1217,6 +1235,9 @@ class Machine:
         """Run a routine at once for the instructor and record it in the trace."""
         if self.bugcheck:
             raise MachineStateError(self._crashed_message())
+        from .trace import describe
+        action = ("kernel", name, describe(args), describe(kwargs))
+        self._acting += 1
         try:
             result = impl(surface, *args, **kwargs)
         except TypeError as error:
@@ -1224,13 +1245,15 @@ class Machine:
                 raise
             raise BadArgumentError(f"{name}: {error}") from None
         except BugCheckSignal as signal:
+            self.actions.append(action)     # replay crashes the same way
             self._crash(signal, surface.thread, None)
             self._record(surface.thread, name, args, "bug check", None, None)
             raise BugCheckError(self.bugcheck) from None
+        finally:
+            self._acting -= 1
         if self._changes or self._released:
             self.interactive = True
-        from .trace import describe
-        self.actions.append(("kernel", name, describe(args), describe(kwargs)))
+        self.actions.append(action)
         self._record(surface.thread, name, args, result, None, None)
         return result
 

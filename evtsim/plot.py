@@ -180,6 +180,8 @@ class Timeline:
         self._borrowed = ax is not None
         self._layout = None
         self._legend_rows = 0
+        self._background = None
+        self._background_key = None
         if source is not None:
             self.update(source)
 
@@ -327,7 +329,7 @@ class Timeline:
         n_rows = max(y, 1)
         # Spans.
         kinds = {"running_kernel": [], "running_user": [], "ready": [], "waiting": []}
-        x0, x1 = model.xlim
+        x0, x1 = self._xlim(model)
         least = (x1 - x0) * 0.002          # a 1 us step stays visible on a long time axis
         for span in model.spans:
             yc = y_of[span.lane]
@@ -376,7 +378,6 @@ class Timeline:
         for kind, xy in points.items():
             a["marker:" + kind].set_offsets(xy or _EMPTY)
         # Axes, cursor, bug check.
-        x0, x1 = model.xlim
         ax.set_xlim(x0, x1)
         ax.set_ylim(n_rows - 0.5, -0.5)
         ax.set_yticks(ticks)
@@ -455,10 +456,62 @@ class Timeline:
             left = min(0.45, (label_chars * self._fs(9) * 0.62 / 72 + 0.15) / width)
             self.figure.subplots_adjust(left=left, right=0.98, bottom=bottom, top=top)
 
+    def _xlim(self, model):
+        """The model's x range; a growing run's right edge moves in steps of about a
+        tenth, so the picture does not rescale on every click."""
+        x0, x1 = model.xlim
+        if self.options["window"] is not None or x1 <= 1:
+            return x0, x1
+        chunk = max(5.0, 10 ** np.floor(np.log10(x1)) / 2)
+        return x0, float(np.ceil(x1 / chunk) * chunk)
+
+    def _dynamic_artists(self):
+        a = self.artists
+        keys = ("running_kernel", "running_user", "ready", "waiting", "signaled",
+                "not_signaled", "arrows", "rechecks", "heads_down", "heads_up", "cursor",
+                "bugcheck_line") + tuple("marker:" + k for k in MARKERS)
+        found = [a[k] for k in keys] + list(self._dynamic)
+        return sorted(found, key=lambda artist: artist.get_zorder())
+
+    def _layout_key(self):
+        ax = self.ax
+        return (tuple(t.get_text() for t in ax.get_yticklabels()), ax.get_xlim(),
+                ax.get_ylim(), tuple(self.figure.get_size_inches()), self.figure.dpi,
+                ax.get_title(loc="left"))
+
     def draw(self):
-        """Render with Agg (what a redraw costs)."""
-        self.figure.canvas.draw()
+        """Render with Agg, as cheaply as possible: what does not change between
+        clicks (lane labels, axes, legend) is drawn once and kept as a bitmap, and a
+        redraw paints only the spans, arrows, markers and labels over it. The canvas
+        buffer (`figure.canvas.buffer_rgba()`) then holds the picture; `savefig` and
+        notebook display always draw everything afresh."""
+        canvas = self.figure.canvas
+        dynamic = self._dynamic_artists()
+        key = self._layout_key()
+        if key != self._background_key:
+            shown = [artist.get_visible() for artist in dynamic]
+            for artist in dynamic:
+                artist.set_visible(False)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            self._background_key = key
+            for artist, visible in zip(dynamic, shown):
+                artist.set_visible(visible)
+        else:
+            canvas.restore_region(self._background)
+        for artist in dynamic:
+            if artist.get_visible():
+                self.ax.draw_artist(artist)
         return self.figure
+
+    def png(self) -> bytes:
+        """The picture as PNG bytes, drawn the cheap way (for widgets)."""
+        import io
+        from matplotlib.image import imsave
+        self.draw()
+        buffer = io.BytesIO()
+        imsave(buffer, np.asarray(self.figure.canvas.buffer_rgba()), format="png")
+        return buffer.getvalue()
 
 
 _EMPTY = np.empty((0, 2))

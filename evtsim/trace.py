@@ -129,7 +129,7 @@ FORMAT = "evtsim-trace"
 VERSION = 1
 RECORD_FIELDS = TraceRecord.__slots__
 
-from .errors import BadArgumentError, MachineStateError  # noqa: E402
+from .errors import BadArgumentError, BugCheckError, MachineStateError  # noqa: E402
 
 
 class TraceFileError(BadArgumentError):
@@ -193,15 +193,12 @@ class SavedTrace(Trace):
 
 
 def why_not_replayable(scenario, actions) -> str | None:
-    """None when a saved run can be replayed, else the reason in words."""
+    """None when a saved run can be rebuilt, else the reason in words. (A thread
+    started from outside code is found by `replay`: the engine also records the
+    threads it starts itself, and only a replay can tell the two apart.)"""
     if scenario is None:
         return ("the machine was not built with evtsim.scenarios.build, so a file cannot "
                 "say how to build it again (it holds records, not code)")
-    for action in actions or ():
-        if action and action[0] == "start":
-            return (f"thread {action[3]} was started from outside the scenario with "
-                    f"function {action[2]}; a trace file cannot carry code, so the run "
-                    f"cannot be replayed (it can still be drawn and printed)")
     return None
 
 
@@ -329,7 +326,7 @@ def from_data(data, source: str = "trace") -> SavedTrace:
     actions = []
     for i, action in enumerate(need(data, "actions", list, "")):
         where = f"actions[{i}]"
-        arity = {"run": 3, "step": 2, "kernel": 4, "start": 4}
+        arity = {"run": 3, "step": 2, "kernel": 4, "start": 4, "exit": 3}
         if not isinstance(action, list) or not action or action[0] not in arity:
             bad(where, f"must be a list starting with one of {', '.join(arity)}, "
                        f"found {shown(action)}")
@@ -455,9 +452,25 @@ def replay(trace, check: bool = True):
                 machine.run(max_steps=action[1], until=action[2])
             elif kind == "step":
                 machine.step(machine.thread(action[1]) if action[1] is not None else None)
+            elif kind == "start":
+                # The engine records threads it starts itself (a work item's worker)
+                # too; those exist again by now. Any other came from outside code.
+                if not any(t.name == action[3] for t in machine.threads):
+                    raise ReplayError(
+                        f"cannot replay {trace.source}: thread {action[3]} was started "
+                        f"from outside the scenario with function {action[2]}; a trace "
+                        f"file cannot carry code, so the run cannot be replayed (it can "
+                        f"still be drawn and printed)")
             elif kind == "kernel":
                 routine = getattr(machine.kernel, action[1])
-                routine(*_resolve(machine, action[2]), **_resolve(machine, action[3]))
+                try:
+                    routine(*_resolve(machine, action[2]), **_resolve(machine, action[3]))
+                except BugCheckError:
+                    pass                 # the instructor's call crashed it the first time too
+            elif kind == "exit":
+                machine.terminate_process(_process_named(machine, action[1]), action[2])
+        except ReplayError:
+            raise
         except MachineStateError:
             if kind != "step":           # a refused step was refused the first time too
                 raise ReplayError(f"cannot replay {trace.source}: actions[{i}] "
@@ -476,6 +489,13 @@ def replay(trace, check: bool = True):
             raise ReplayError(f"the replay of {trace.source} has {len(mine)} records; the "
                               f"file has {len(theirs)}")
     return machine
+
+
+def _process_named(machine, name: str):
+    for process in machine.processes:
+        if process.name == name:
+            return process
+    raise ReplayError(f"the replay has no process named {name!r}")
 
 
 def text_timeline(machine_or_trace, **options) -> str:

@@ -22,7 +22,8 @@ WIN32_ROUTINES = frozenset({
     "SetEvent", "ResetEvent", "PulseEvent", "WaitForSingleObject",
     "WaitForSingleObjectEx", "WaitForMultipleObjects", "WaitForMultipleObjectsEx",
     "SignalObjectAndWait", "CloseHandle", "GetLastError", "SetLastError", "Sleep",
-    "SleepEx", "QueueUserAPC", "CreateFile", "DeviceIoControl",
+    "SleepEx", "QueueUserAPC", "CreateFile", "DeviceIoControl", "ExitProcess",
+    "GetCurrentProcessId",
 })
 
 

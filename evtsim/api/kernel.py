@@ -603,6 +603,14 @@ class KernelApi(IoRoutines, Surface):
         """Drop a reference; at the last one the object is freed."""
         self._managed(Object, "ObDereferenceObject")
         self._verifier("ObDereferenceObject", DISPATCH_LEVEL)
+        header = Object.header
+        if header.pointer_count <= header.handle_count:
+            raise BugCheckSignal(
+                0x18, "ObDereferenceObject dropped a reference nobody took",
+                f"{self.thread.name} dereferenced {Object.name}, but every reference left "
+                f"belongs to an open handle ({header.handle_count}). A pointer from "
+                f"IoCreate*Event holds no reference of its own: close its handle with "
+                f"ZwClose instead.")
         self.machine.ob.dereference(Object)
 
     def _io_create_event(self, routine: str, EventName, event_type: int):

@@ -1,0 +1,209 @@
+"""The command line: `evtsim` (or `python -m evtsim`).
+
+    evtsim list                                   the scenarios
+    evtsim run NAME [--policy P] [--seed N] [--param k=v ...]
+                    [--text] [--png F] [--svg F] [--trace F] [--perfetto F]
+    evtsim replay FILE [--text] [--png F] [--svg F] [--perfetto F]
+    evtsim lab [JupyterLab arguments]             JupyterLab on the notebooks
+
+`run` prints the text timeline unless it writes a file (add --text to get both).
+Mistakes (an unknown scenario or parameter, a bad trace file) print one line starting
+with "evtsim: error:" and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import EvtsimError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        raise _Usage(message)
+
+
+class _Usage(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="evtsim", description="Windows kernel event objects, simulated.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.add_parser("list", help="list the scenarios")
+
+    def outputs(p, trace=True):
+        p.add_argument("--text", action="store_true", help="print the text timeline")
+        p.add_argument("--png", metavar="PATH", help="write the timeline as PNG")
+        p.add_argument("--svg", metavar="PATH", help="write the timeline as SVG")
+        if trace:
+            p.add_argument("--trace", metavar="PATH", help="write the trace file (JSON)")
+        p.add_argument("--perfetto", metavar="PATH",
+                       help="write Chrome/Perfetto trace JSON (open it in ui.perfetto.dev)")
+        p.add_argument("--font-scale", type=float, default=1.0,
+                       help="text size in the picture (2 for a projector)")
+        p.add_argument("--axis", choices=("steps", "time"), default="steps",
+                       help="x axis of the picture: one column per step, or virtual time")
+
+    run = sub.add_parser("run", help="run a scenario")
+    run.add_argument("name", help="scenario name (see `evtsim list`)")
+    run.add_argument("--policy", help="round_robin, run_until_block, random or manual")
+    run.add_argument("--seed", type=int, help="seed of the random policy")
+    run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="a scenario parameter, e.g. --param waiters=5 (repeatable)")
+    run.add_argument("--max-steps", type=int, default=100_000, help="step budget")
+    outputs(run)
+    replay = sub.add_parser("replay", help="replay a trace file and check it matches")
+    replay.add_argument("file", help="a trace file written by `evtsim run --trace`")
+    outputs(replay, trace=False)
+    lab = sub.add_parser("lab", help="start JupyterLab on the lesson notebooks")
+    lab.add_argument("args", nargs=argparse.REMAINDER, help="passed to JupyterLab")
+    return parser
+
+
+def _value(text: str):
+    """A --param value: JSON if it reads as JSON (3, true, "x"), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def _params(pairs) -> dict:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise _Usage(f"--param takes KEY=VALUE, e.g. --param waiters=5 (got {pair!r})")
+        params[key.strip()] = _value(value.strip())
+    return params
+
+
+def _write_outputs(args, source, out) -> bool:
+    """Write the files asked for; True if any was written."""
+    from . import trace
+    wrote = False
+    if getattr(args, "trace", None):
+        trace.save(source, args.trace)
+        print(f"wrote trace file {args.trace}", file=out)
+        wrote = True
+    if args.perfetto:
+        with open(args.perfetto, "w", encoding="utf-8") as f:
+            json.dump(trace.to_perfetto(source), f)
+        print(f"wrote Perfetto trace {args.perfetto} (open it at https://ui.perfetto.dev)",
+              file=out)
+        wrote = True
+    for path in (args.png, args.svg):
+        if path:
+            from . import plot
+            fig = plot.timeline(source, font_scale=args.font_scale, axis=args.axis)
+            fig.savefig(path, format="png" if path is args.png else "svg", dpi=110)
+            print(f"wrote timeline {path}", file=out)
+            wrote = True
+    return wrote
+
+
+def _cmd_list(args, out) -> int:
+    from . import scenarios
+    for name in scenarios.names():
+        s = scenarios.get(name)
+        params = ", ".join(f"{k}={v!r}" for k, v in s.defaults.items()
+                           if k not in ("policy", "seed"))
+        print(f"{name:<28} {s.title}", file=out)
+        if params:
+            print(f"{'':<28}   parameters: {params}", file=out)
+    return 0
+
+
+def _cmd_run(args, out) -> int:
+    from . import scenarios
+    from .timeline import text
+    params = _params(args.param)
+    if args.policy is not None:
+        params["policy"] = args.policy
+    if args.seed is not None:
+        params["seed"] = args.seed
+    machine = scenarios.build(args.name, **params)
+    result = machine.run(max_steps=args.max_steps)
+    wrote = _write_outputs(args, machine, out)
+    if args.text or not wrote:
+        print(text(machine), file=out)
+    print(f"{args.name}: {result.reason}. {result.message.splitlines()[0]}", file=out)
+    return 0
+
+
+def _cmd_replay(args, out) -> int:
+    from . import trace
+    from .timeline import text
+    saved = trace.load(args.file)
+    machine = trace.replay(saved)
+    wrote = _write_outputs(args, machine, out)
+    if args.text or not wrote:
+        print(text(machine), file=out)
+    print(f"replayed {args.file}: {len(machine.trace)} steps, identical to the file "
+          f"(scenario {saved.scenario}, policy {saved.policy}, seed {saved.seed})", file=out)
+    return 0
+
+
+def notebooks_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def lab_command(extra) -> list[str]:
+    """The JupyterLab command that `python run.py lab` runs, for this interpreter."""
+    notebooks = notebooks_dir()
+    as_root = ["--allow-root"] if getattr(os, "geteuid", lambda: 1)() == 0 else []
+    return [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.root_dir={notebooks}", *as_root, *extra]
+
+
+def _call(command) -> int:
+    return subprocess.call(command)
+
+
+def _cmd_lab(args, out) -> int:
+    if not notebooks_dir().is_dir():
+        raise _Usage(f"no notebooks folder at {notebooks_dir()}: `evtsim lab` works in a "
+                     f"checkout of the evtsim repository (pip install -e .)")
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError:
+        raise _Usage("JupyterLab is not installed here: pip install 'evtsim[lab]', or "
+                     "run `python run.py lab` in the repository") from None
+    print(f"starting JupyterLab on {notebooks_dir()} (Ctrl-C twice to stop)", file=out)
+    return _call(lab_command(args.args))
+
+
+def main(argv=None, out=None) -> int:
+    """Run the command line; returns the exit status (0, or 2 for a mistake)."""
+    out = out or sys.stdout
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["lab"]:          # everything after `lab` goes to JupyterLab
+            return _cmd_lab(argparse.Namespace(args=argv[1:]), out)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(out)
+            return EXIT_USAGE
+        command = {"list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay,
+                   "lab": _cmd_lab}[args.command]
+        return command(args, out)
+    except (_Usage, EvtsimError) as error:
+        print(f"evtsim: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"evtsim: error: {error.filename or ''}: {error.strerror or error}",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
