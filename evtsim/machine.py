@@ -152,6 +152,11 @@ class RunResult:
     __str__ = __repr__
 
 
+def _call_name(call) -> str:
+    """The routine name to suggest in a missing-yield message."""
+    return getattr(call, "call_name", None) or call.name
+
+
 def _as_generator(value):
     """Let DriverEntry and DriverUnload be plain functions when they make no calls."""
     if isinstance(value, GeneratorType):
@@ -654,7 +659,7 @@ class Machine:
                 pending.clear()
                 return MissingYieldError(
                     f"{first!r} on line {first.line} was made but never yielded, so it "
-                    f"did not run. Write `yield {first.name}(...)` there.")
+                    f"did not run. Write `yield {_call_name(first)}(...)` there.")
             return None
         if getattr(yielded, "is_syscall", False) or getattr(
                 getattr(yielded, "__func__", None), "is_syscall", False):
@@ -677,7 +682,7 @@ class Machine:
             first = thread.unyielded[0]
             error = MissingYieldError(
                 f"{first!r} on line {first.line} was made but never yielded, so it did "
-                f"not run. Write `yield {first.name}(...)` there.")
+                f"not run. Write `yield {_call_name(first)}(...)` there.")
         thread.unyielded.clear()
         thread.state = TERMINATED
         thread.result = result

@@ -716,12 +716,16 @@ def _what_happened(row) -> str:
     seq, time, thread, process, op, args, result, released, after, line, changes, note = row
     if op == "Timeout":
         return f"clock: the wait of {describe(args[0]) if args else '?'} timed out"
-    if note and note.startswith("returns from its wait"):
+    if note and note.startswith(("returns from its wait", "returns from the driver")):
         text = f"{thread} returns from {op} -> {result_text(op, result)}"
     else:
         text = f"{thread}: {call_text(op, args)}"
         waited = waits_on(note)
-        if waited:
+        if note and note.startswith("calls "):
+            text += f" enters {note[len('calls '):].split(';')[0]}"
+            if waited:
+                text += f"; the driver pended it: waits on {waited}"
+        elif waited:
             text += f" blocks: waits on {waited}"
         elif result == "bug check":
             text += " -> BUG CHECK"

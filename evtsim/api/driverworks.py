@@ -55,13 +55,20 @@ class KEvent:
             self.event_type = name_or_type
         else:
             raise BadArgumentError("KEvent takes (KUstring(name), type) or (type)")
-        self.name = "KEvent"
+        self.call_name = "KEvent"
         self.event = None
         self.handle = None
         frame = sys._getframe(1)
         self.line = frame.f_lineno
         api = _running_api("KEvent")
         api.thread.unyielded.append(self)
+
+    @property
+    def name(self) -> str:
+        """How traces and views show it: the event it wraps, or the name it will open."""
+        if self.event is not None:
+            return f"KEvent({self.event.name})"
+        return f"KEvent({self.event_name or 'unnamed'})"
 
     def __repr__(self) -> str:
         kind = "SynchronizationEvent" if self.event_type else "NotificationEvent"
