@@ -2,7 +2,9 @@
 """Task script for the evtsim kit. It needs only Python 3.10+ with venv and pip.
 
     python3 run.py lab     set up .venv, then start JupyterLab on notebooks/
-    python3 run.py test    set up .venv, then run every test with pytest
+    python3 run.py test    set up .venv, then run every test with pytest (first
+                           installs Debian's chromium for the browser test if it
+                           is missing and we are root; otherwise says how)
 
 On Windows, type `py` instead of `python3`. Extra arguments go to JupyterLab or
 pytest, for example `python3 run.py lab --port 8890` or `python3 run.py test -k status`.
@@ -138,7 +140,43 @@ def lab(args):
     ])
 
 
+CHROMIUM = Path(os.environ.get("EVTSIM_CHROMIUM", "/usr/bin/chromium"))
+
+
+def ensure_chromium():
+    """The browser test drives Debian's chromium; it is never skipped, so get it first.
+
+    As root (CI, containers) a missing browser is installed with apt-get; otherwise
+    the command stops here and says how to install it. Playwright's own browser
+    download is never used.
+    """
+    if CHROMIUM.exists():
+        say(f"Browser for the browser test: {CHROMIUM}")
+        return
+    install = "apt-get update && apt-get install -y chromium"
+    if os.name != "posix" or os.geteuid() != 0:
+        fail(f"the browser test needs Chromium at {CHROMIUM}, and it is missing.\n"
+             f"  On Debian or Ubuntu: sudo sh -c '{install}'\n"
+             "  Elsewhere, install Chromium and set EVTSIM_CHROMIUM to its path.\n"
+             "  (The browser test is part of every test run; it is never skipped.)")
+    say(f"{CHROMIUM} is missing; installing Debian's chromium (running as root) ...")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        say("$ " + " ".join(cmd))
+        try:
+            code = subprocess.call(cmd, cwd=ROOT, env=env)
+        except OSError as error:
+            fail(f"could not run {cmd[0]} ({error}); install Chromium at {CHROMIUM} by hand.")
+        if code != 0:
+            fail(f"{' '.join(cmd)} failed (exit code {code}); the browser test cannot run.",
+                 code)
+    if not CHROMIUM.exists():
+        fail(f"chromium was installed but {CHROMIUM} is still missing; set EVTSIM_CHROMIUM "
+             "to the browser's path.")
+
+
 def test(args):
+    ensure_chromium()
     python = ensure_venv(["lab", "test"])
     say("Running the tests with pytest ...")
     code = call([python, "-m", "pytest", *args])

@@ -5,6 +5,7 @@
                     [--text] [--png F] [--svg F] [--trace F] [--perfetto F]
     evtsim replay FILE [--text] [--png F] [--svg F] [--perfetto F]
     evtsim lab [JupyterLab arguments]             JupyterLab on the notebooks
+    evtsim explore NAME [--strategy S] [--param k=v ...]   every schedule (evtsim.explore)
 
 `run` prints the text timeline unless it writes a file (add --text to get both).
 Mistakes (an unknown scenario or parameter, a bad trace file) print one line starting
@@ -65,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     outputs(replay, trace=False)
     lab = sub.add_parser("lab", help="start JupyterLab on the lesson notebooks")
     lab.add_argument("args", nargs=argparse.REMAINDER, help="passed to JupyterLab")
+    sub.add_parser("explore", add_help=False,
+                   help="run a scenario under many schedules (evtsim explore -h)")
     return parser
 
 
@@ -189,6 +192,9 @@ def main(argv=None, out=None) -> int:
     try:
         if argv[:1] == ["lab"]:          # everything after `lab` goes to JupyterLab
             return _cmd_lab(argparse.Namespace(args=argv[1:]), out)
+        if argv[:1] == ["explore"]:      # the explorer parses its own options
+            from .explore import main as explore
+            return explore(argv[1:], out)
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(out)

@@ -493,6 +493,7 @@ class Machine:
         thread.next_call = None
         self._signal_thread_object(thread)
         self._notify("thread_exited", thread)
+        self._record(thread, "Terminated", (), None, None, "ends with its process")
 
     def _signal_thread_object(self, thread: Thread) -> None:
         if thread.object is not None:

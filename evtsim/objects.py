@@ -266,8 +266,10 @@ class OBJECT_ATTRIBUTES:
         self.SecurityDescriptor = SecurityDescriptor
 
     def __repr__(self) -> str:
-        return (f"OBJECT_ATTRIBUTES({name_text(self.ObjectName)!r}, "
-                f"0x{self.Attributes:X})")
+        name = self.ObjectName.Buffer if isinstance(self.ObjectName, UNICODE_STRING) else self.ObjectName
+        flags = (f"0x{self.Attributes:X}" if isinstance(self.Attributes, int)
+                 else repr(self.Attributes))
+        return f"OBJECT_ATTRIBUTES({name!r}, {flags})"
 
     def __evtsim_call__(self, api, frame):
         """Yielding OBJECT_ATTRIBUTES is allowed: the step just hands them back."""

@@ -95,8 +95,19 @@ def _palette(palette) -> dict:
     raise BadArgumentError("palette is 'okabe-ito', 'grey', or a dict of role -> colour")
 
 
+class NotebookFigure(Figure):
+    """A Figure that shows itself as a picture in a notebook even without
+    `%matplotlib inline` (we never touch pyplot's global state)."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def _new_figure(width, height) -> Figure:
-    fig = Figure(figsize=(width, height))
+    fig = NotebookFigure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig
 
@@ -384,8 +395,7 @@ class Timeline:
         ax.set_yticklabels(tick_labels)
         for i, label in enumerate(ax.get_yticklabels()):
             label.set_fontsize(self._fs(9))
-            if i in headers:
-                label.set_fontweight("bold")
+            label.set_fontweight("bold" if i in headers else "normal")
         ax.tick_params(axis="y", length=0)
         ax.tick_params(axis="x", labelsize=self._fs(8))
         if model.axis == "steps":

@@ -108,9 +108,13 @@ class Trace(Sequence):
         return [record.to_dict() for record in self]
 
     def __eq__(self, other) -> bool:
+        """Same steps, compared as their JSON form (so runs of two machines compare)."""
         if isinstance(other, Trace):
-            return self._rows == other._rows
-        return list(self) == list(other)
+            return self._rows == other._rows or self.to_dicts() == other.to_dicts()
+        try:
+            return self.to_dicts() == [record.to_dict() for record in other]
+        except AttributeError:
+            return NotImplemented
 
     __hash__ = None
 

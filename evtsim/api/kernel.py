@@ -180,7 +180,9 @@ class KernelApi(IoRoutines, Surface):
     @syscall
     def KeReadStateEvent(self, Event) -> int:
         """The current state, 0 or 1."""
-        return self._object(Event, "KeReadStateEvent", KEVENT).SignalState
+        event = self._object(Event, "KeReadStateEvent", KEVENT)
+        self.machine.touched.append(event)
+        return event.SignalState
 
     # --- waits -----------------------------------------------------------------------
     @syscall
@@ -421,7 +423,9 @@ class KernelApi(IoRoutines, Surface):
 
     @syscall
     def KeReadStateTimer(self, Timer) -> int:
-        return self._object(Timer, "KeReadStateTimer", KTIMER).SignalState
+        timer = self._object(Timer, "KeReadStateTimer", KTIMER)
+        self.machine.touched.append(timer)
+        return timer.SignalState
 
     # --- the object manager: Zw, Ob, Io, Ps ------------------------------------------
     def _process(self):
@@ -436,8 +440,11 @@ class KernelApi(IoRoutines, Surface):
         if not isinstance(value, OBJECT_ATTRIBUTES):
             raise BadArgumentError(f"{routine}: ObjectAttributes must come from "
                                    f"InitializeObjectAttributes, not {value!r}")
-        return (name_text(value.ObjectName), value.Attributes, value.RootDirectory,
-                value.SecurityDescriptor)
+        # Someone may have built or changed the fields by hand: check them again.
+        checked = InitializeObjectAttributes(value.ObjectName, value.Attributes,
+                                             value.RootDirectory, value.SecurityDescriptor)
+        return (name_text(checked.ObjectName), checked.Attributes, checked.RootDirectory,
+                checked.SecurityDescriptor)
 
     @staticmethod
     def _access(value, routine: str) -> int:

@@ -1,0 +1,253 @@
+"""The event lab in a real browser: JupyterLab, Debian's Chromium, Playwright.
+
+The test starts JupyterLab on 127.0.0.1 (a free port, a random token) in a temporary
+folder holding a small notebook that shows the lab for `notification_broadcast` with
+its three waiters already in their wait. Chromium (the Debian package, never a
+Playwright download) opens the notebook, runs every cell, clicks Set on DataReady and
+checks that the panel shows the three waiters released and that the timeline image
+changed; then it presses Enter on Undo (the keyboard works) and checks they wait
+again. Screenshots go to tests/artifacts/. Every wait is bounded and the server is
+always stopped. `python3 run.py test` installs chromium first when it is missing, so
+this test is never skipped.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = os.environ.get("EVTSIM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SERVER_START_S = 90
+KERNEL_RUN_MS = 120_000
+UPDATE_MS = 60_000          # generous: CI machines can be very busy
+WAITERS = ("waiter1", "waiter2", "waiter3")
+
+CELLS = [
+    "from evtsim.widgets import EventLab",
+    "lab = EventLab('notification_broadcast', waiters=3)\n"
+    "for name in ('waiter1', 'waiter2', 'waiter3'):\n"
+    "    lab.button('Step', name).click()      # each waiter now waits on DataReady\n"
+    "lab",
+]
+
+
+def notebook() -> dict:
+    return {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": f"cell{i}",
+                   "metadata": {}, "outputs": [], "source": source}
+                  for i, source in enumerate(CELLS)],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)",
+                                    "language": "python", "name": "python3"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """A JupyterLab server on 127.0.0.1 with a token, in a temporary folder."""
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: run `python3 run.py test` (it installs Debian's chromium "
+        f"as root) or `apt-get install -y chromium`; this test is never skipped")
+    work = tmp_path / "lab"
+    work.mkdir()
+    (work / "lab.ipynb").write_text(json.dumps(notebook(), indent=1), encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), PYTHONUNBUFFERED="1",
+               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+    # no news or update pop-ups over the notebook
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"checkForUpdates": False, "fetchNews": "false"}), encoding="utf-8")
+    # start the notebook's kernel without asking which one
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"autoStartDefaultKernel": True}), encoding="utf-8")
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    log = open(tmp_path / "jupyter.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={work}", "--LabApp.news_url=", *as_root],
+        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if server.poll() is not None:
+                pytest.fail("JupyterLab exited at start:\n" + _tail(tmp_path / "jupyter.log"))
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}",
+                                            timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not answer within {SERVER_START_S} s:\n"
+                            + _tail(tmp_path / "jupyter.log"))
+            time.sleep(0.3)
+        yield base, token, tmp_path
+    finally:
+        _stop(server)
+        log.close()
+
+
+def _tail(path, lines=40) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _stop(server):
+    """Stop the server and everything it started (its kernel), in bounded time."""
+    if server.poll() is not None:
+        return
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(server.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, AttributeError):
+            server.kill()
+        server.wait(timeout=10)
+
+
+def wait_for_kernel(page):
+    """Until the notebook's kernel is idle (answering a kernel dialog if one shows):
+    Run All before that would be lost."""
+    deadline = time.monotonic() + KERNEL_RUN_MS / 1000
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    while time.monotonic() < deadline:
+        select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+        if select.count():
+            select.first.click()
+        elif idle.count() and "No Kernel" not in page.locator(
+                ".jp-Toolbar-kernelName").first.inner_text():
+            page.wait_for_timeout(500)         # and still no dialog: ready
+            if not page.locator(".jp-Dialog").count():
+                return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the kernel was not idle within {KERNEL_RUN_MS // 1000} s")
+
+
+def row(page, css, name):
+    return page.locator(css).filter(has_text=name).first
+
+
+def test_set_in_the_browser_releases_the_waiters_and_redraws_the_timeline(jupyterlab):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token, tmp_path = jupyterlab
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("browser-*.png"):
+        old.unlink()
+    shots = []
+
+    def shot(page, name):
+        path = ARTIFACTS / f"browser-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        shots.append(path)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(UPDATE_MS)
+            page.goto(f"{base}/lab/tree/lab.ipynb?token={token}", timeout=KERNEL_RUN_MS)
+            page.locator(".jp-Notebook").wait_for(timeout=KERNEL_RUN_MS)
+            wait_for_kernel(page)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click(
+                timeout=KERNEL_RUN_MS)
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click(
+                timeout=KERNEL_RUN_MS)
+            lab = page.locator(".evtsim-lab")
+            lab.wait_for(timeout=KERNEL_RUN_MS)
+            image = page.locator("img.evtsim-timeline")
+            expect(image).to_be_visible()
+            for name in WAITERS:
+                expect(row(page, ".evtsim-thread", name)).to_contain_text(
+                    "waiting on Wait(DataReady)")
+            event = row(page, ".evtsim-event", "DataReady")
+            expect(event).to_contain_text("1. waiter1")
+            expect(event).to_contain_text("not signaled")
+            lab.scroll_into_view_if_needed()
+            shot(page, "1-waiters-waiting")
+            before_src = image.get_attribute("src")
+            before_png = image.screenshot()
+
+            event.get_by_role("button", name="Set", exact=True).click()
+
+            expect(event).to_contain_text("SIGNALED")
+            expect(event).to_contain_text("no waiters")
+            for name in WAITERS:
+                expect(row(page, ".evtsim-thread", name).locator("span").filter(
+                    has_text="ready").first).to_be_visible()
+                expect(row(page, ".evtsim-thread", name)).not_to_contain_text("waiting")
+            expect(page.locator(".evtsim-log")).to_contain_text(
+                "released waiter1, waiter2, waiter3")
+            expect(image).not_to_have_attribute("src", before_src)
+            page.wait_for_timeout(300)          # let the new image paint
+            after_png = image.screenshot()
+            assert after_png != before_png, "the timeline image did not change"
+            shot(page, "2-after-set")
+
+            after_src = image.get_attribute("src")
+            # Keyboard: focus Undo and press Enter; the waiters wait again.
+            undo = lab.locator("button", has_text="Undo").first
+            undo.focus()
+            page.keyboard.press("Enter")
+            for name in WAITERS:
+                expect(row(page, ".evtsim-thread", name)).to_contain_text(
+                    "waiting on Wait(DataReady)")
+            expect(event).to_contain_text("not signaled")
+            expect(image).not_to_have_attribute("src", after_src)
+            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+                   ).to_have_count(1)
+            page.wait_for_timeout(300)
+            assert image.screenshot() != after_png, "Undo did not redraw the timeline"
+            shot(page, "3-after-undo-by-keyboard")
+        except Exception:
+            try:
+                shot(page, "failure")
+            except Exception:
+                pass
+            raise
+        finally:
+            browser.close()
+    assert all(path.stat().st_size > 10_000 for path in shots)
+    # the token stays private to the test: nothing logs it into the artifacts
+    assert not any(token.encode() in path.read_bytes() for path in shots)

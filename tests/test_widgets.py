@@ -1,0 +1,593 @@
+"""The event lab and the small widgets, driven headless with `button.click()`.
+
+After every click the machine, the panel's labels, the log and the timeline's artists
+must agree (`assert_lab_matches_machine`), for every scenario; a Hypothesis property
+test clicks at random (Set / Reset / Clear / Pulse / Step / Run / Add waiter / Undo /
+Reset) and checks the same, plus that Undo always lands exactly on the run as it was
+before the undone click.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+import json
+import linecache
+import re
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("ipywidgets")
+
+from evtsim import Machine, scenarios, timeline as tl  # noqa: E402
+from evtsim import trace as tracefiles  # noqa: E402
+from evtsim.api.kernel import NotificationEvent  # noqa: E402
+from evtsim.widgets import (EventDemo, EventLab, Predict, TraceFiles,  # noqa: E402
+                            event_text, source_line, thread_text)
+
+
+# --- what "the view matches the machine" means -----------------------------------------
+def plain(markup: str) -> str:
+    """The text a reader sees in an HTML label."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup)).replace("\xa0", " ")
+
+
+def shown_objects(m):
+    return [o for o in m.dispatcher_objects if o.kind in ("KEVENT", "KTIMER")]
+
+
+def assert_lab_matches_machine(lab: EventLab):
+    m = lab.machine
+    crashed = m.bugcheck is not None
+    objects = shown_objects(m)
+    assert list(lab.event_rows) == [o.name for o in objects]
+    for obj in objects:
+        row = lab.event_rows[obj.name]
+        indicator = plain(row.indicator.value)
+        if obj.SignalState:
+            assert "SIGNALED" in indicator and "\u25cf" in indicator
+        else:
+            assert "not signaled" in indicator and "\u25cb" in indicator
+        waiters = plain(row.waiters.value)
+        expected = [wb.thread.name for wb in obj.wait_list]
+        if expected:
+            positions = [waiters.index(f"{i}. {name}") for i, name in enumerate(expected, 1)]
+            assert positions == sorted(positions), (waiters, expected)
+            assert waiters.count("(wait-all)") == sum(wb.wait_type == 0 for wb in obj.wait_list)
+        else:
+            assert "no waiters" in waiters
+        for label, button in row.buttons.items():
+            assert button.disabled == crashed
+    assert list(lab.thread_rows) == [t.name for t in m.threads]
+    for t in m.threads:
+        row = lab.thread_rows[t.name]
+        assert t.process.name in plain(row.label.value)
+        assert ("user mode" if t.mode == 1 else "kernel mode") in plain(row.label.value)
+        state = plain(row.state.value)
+        if t.state == "terminated":
+            assert "ended" in state
+        else:
+            assert t.state in state
+        if t.wait is not None:
+            assert t.wait.describe() in state
+        line, code = source_line(t)
+        if t.state != "terminated" and line is not None:
+            text = plain(row.line.value)
+            assert f"line {line}: {code}" in text
+            assert code == linecache.getline(t.next_call.filename, t.line).strip()
+        assert row.step.disabled == (crashed or t.state != "ready")
+    # The timeline is the machine's, drawn from a model built now (never stale).
+    fresh = tl.build(m)
+    model = lab.timeline.model
+    for part in ("lanes", "spans", "arrows", "markers", "states"):
+        assert getattr(model, part) == getattr(fresh, part), part
+    assert model.now == fresh.now
+    a = lab.timeline.artists
+    running = [s for s in fresh.spans if s.kind == "running"]
+    assert len(a["running_kernel"].rects) + len(a["running_user"].rects) == len(running)
+    assert len(a["waiting"].rects) == sum(s.kind == "waiting" for s in fresh.spans)
+    assert len(a["arrows"].get_segments()) == sum(x.kind != "recheck" for x in fresh.arrows)
+    assert list(a["cursor"].get_xdata()) == [fresh.now, fresh.now]
+    assert a["bugcheck_line"].get_visible() == crashed
+    assert lab.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    # The status line tells the bug check with its thread and line.
+    status = plain(lab.status.value)
+    if crashed:
+        assert f"BUG CHECK 0x{m.bugcheck.code:X}" in status
+        assert m.bugcheck.thread in status
+        if m.bugcheck.line:
+            assert f"line {m.bugcheck.line}" in status
+    assert lab.undo_button.disabled == (not lab.rebuildable)
+
+
+def click(lab, label, target=None):
+    """Click and check: the log grew, the view matches, nothing was printed."""
+    before = len(lab.log_lines)
+    lab.button(label, target).click()
+    assert len(lab.log_lines) > before, f"{label} {target or ''} left no line in the log"
+    assert_lab_matches_machine(lab)
+    assert lab.captured.outputs == ()
+    return lab.log_lines[before:]
+
+
+def snapshot(m):
+    return [list(a) for a in m.actions], m.trace.to_dicts()
+
+
+def waiting_on(m, name):
+    return [t.name for t in m.threads if t.wait is not None
+            and any(o.name == name for o in t.wait.objects)]
+
+
+# --- the lab ---------------------------------------------------------------------------
+def test_lab_shows_every_event_and_thread_of_the_scenario():
+    lab = EventLab("notification_broadcast", waiters=3)
+    assert_lab_matches_machine(lab)
+    assert "Notification event" in plain(lab.header.value)
+    assert list(lab.thread_rows) == ["waiter1", "waiter2", "waiter3", "poller", "setter"]
+    assert "notification event (manual reset)" in plain(lab.event_rows["DataReady"].title.value)
+    # the line a thread will run next, highlighted, with its source text
+    line = plain(lab.thread_rows["waiter1"].line.value)
+    assert "\u25b6 line" in line and "KeWaitForSingleObject" in line
+
+
+def test_set_on_notification_event_releases_every_waiter_and_redraws():
+    lab = EventLab("notification_broadcast", waiters=3)
+    for name in ("waiter1", "waiter2", "waiter3"):
+        click(lab, "Step", name)
+    assert waiting_on(lab.machine, "DataReady") == ["waiter1", "waiter2", "waiter3"]
+    assert "1. waiter1" in plain(lab.event_rows["DataReady"].waiters.value)
+    image, redraws = lab.image.value, lab.redraws
+    arrows = len(lab.timeline.model.arrows)
+    lines = click(lab, "Set", "DataReady")
+    assert any("released waiter1, waiter2, waiter3" in line for line in lines)
+    assert lab.redraws == redraws + 1 and lab.image.value != image
+    assert len(lab.timeline.model.arrows) == arrows + 3
+    for name in ("waiter1", "waiter2", "waiter3"):
+        assert lab.machine.thread(name).state == "ready"
+        assert "ready" in plain(lab.thread_rows[name].state.value)
+    assert "SIGNALED" in plain(lab.event_rows["DataReady"].indicator.value)
+    record = lab.machine.trace[-1]
+    assert (record.thread, record.op) == ("instructor", "KeSetEvent")
+
+
+def test_instructor_buttons_act_through_m_kernel_and_are_recorded():
+    lab = EventLab("notification_broadcast")
+    for label, op in (("Set", "KeSetEvent"), ("Clear", "KeClearEvent"),
+                      ("Pulse", "KePulseEvent"), ("Reset", "KeResetEvent")):
+        click(lab, label, "DataReady")
+        assert lab.machine.actions[-1][:2] == ("kernel", op)
+        assert lab.machine.trace[-1].thread == "instructor"
+
+
+def test_step_of_a_waiting_thread_is_refused_in_the_log():
+    lab = EventLab("notification_broadcast")
+    click(lab, "Step", "waiter1")
+    lines = click(lab, "Step", "waiter1")
+    assert "refused" in lines[-1] and "waiting on Wait(DataReady)" in lines[-1]
+    assert lab.checkpoints == [0]          # a refused step is no undo point
+
+
+def test_synchronization_event_releases_only_the_first_waiter():
+    lab = EventLab("trap_two_sets_one_wake")
+    click(lab, "Run")
+    waiters = waiting_on(lab.machine, "ItemReady")
+    assert waiters, "the trap leaves a consumer waiting"
+    lines = click(lab, "Set", "ItemReady")
+    assert any(f"released {waiters[0]}" in line for line in lines)
+
+
+def test_undo_goes_back_exactly_one_click_by_replay():
+    lab = EventLab("notification_broadcast", waiters=3)
+    states = [snapshot(lab.machine)]
+    for label, target in (("Step", "waiter1"), ("Step", "setter"), ("Set", "DataReady"),
+                          ("Step", "waiter1"), ("Run", None)):
+        click(lab, label, target)
+        states.append(snapshot(lab.machine))
+    for expected in reversed(states[:-1]):
+        lines = click(lab, "Undo")
+        assert "Undo: rebuilt" in lines[-1]
+        assert snapshot(lab.machine) == expected
+    lines = click(lab, "Undo")
+    assert "nothing to undo" in lines[-1]
+    assert snapshot(lab.machine) == states[0]
+
+
+def test_reset_builds_the_scenario_again():
+    lab = EventLab("notification_broadcast")
+    click(lab, "Run")
+    first = lab.machine
+    lines = click(lab, "Reset")
+    assert lab.machine is not first and "built" in lines[-1]
+    assert snapshot(lab.machine) == snapshot(scenarios.build("notification_broadcast"))
+    assert lab.checkpoints == []
+
+
+def test_add_waiter_starts_a_thread_and_undo_replays_it():
+    lab = EventLab("notification_broadcast")
+    lab.add_event.value = "DataReady"
+    click(lab, "Add waiter")
+    assert "added(DataReady)" in lab.thread_rows
+    click(lab, "Step", "added(DataReady)")
+    assert waiting_on(lab.machine, "DataReady") == ["added(DataReady)"]
+    before = snapshot(lab.machine)
+    click(lab, "Set", "DataReady")
+    click(lab, "Undo")
+    assert snapshot(lab.machine) == before
+    assert waiting_on(lab.machine, "DataReady") == ["added(DataReady)"]
+
+
+def test_bug_check_shows_thread_and_line_and_the_panel_stays_usable():
+    lab = EventLab("trap_wait_at_dispatch")
+    lines = click(lab, "Run")
+    m = lab.machine
+    assert m.bugcheck is not None
+    status = plain(lab.status.value)
+    assert "BUG CHECK 0xC4" in status and "driver" in status
+    assert f"line {m.bugcheck.line}: " in status
+    assert "KeWaitForSingleObject" in status          # the offending line's source
+    assert any("Bug check 0xC4" in line for line in lines)
+    assert lab.run_button.disabled and lab.button("Set", "Ready").disabled
+    # Clicking the disabled buttons anyway (as code can) only logs a refusal.
+    for label, target in (("Set", "Ready"), ("Run", None), ("Step", "driver")):
+        click(lab, label, target)
+    assert m.bugcheck is not None
+    click(lab, "Undo")
+    assert lab.machine.bugcheck is None
+    assert_lab_matches_machine(lab)
+    click(lab, "Run")
+    click(lab, "Reset")
+    assert lab.machine.bugcheck is None
+
+
+def test_deadlock_shows_every_blocked_thread_with_its_line():
+    lab = EventLab("trap_pulse_lost_wakeup")
+    click(lab, "Run")
+    status = plain(lab.status.value)
+    assert "Every thread waits" in status
+    for t in lab.machine.threads:
+        if t.state == "waiting":
+            assert f"{t.name} (System) waits on {t.wait.describe()} at line {t.line}" in status
+
+
+def test_policy_and_seed_choosers_rebuild():
+    lab = EventLab("notification_broadcast", waiters=4)
+    lab.policy.value = "random"
+    assert lab.machine.policy.name == "random" and lab.params["policy"] == "random"
+    lab.seed.value = 7
+    assert lab.machine.seed == 7
+    assert_lab_matches_machine(lab)
+    click(lab, "Run")
+    expected = scenarios.build("notification_broadcast", waiters=4, policy="random", seed=7)
+    expected.run(max_steps=10_000)
+    assert lab.machine.trace.to_dicts() == expected.trace.to_dicts()
+    assert any("seed 0 -> 7" in line for line in lab.log_lines)
+
+
+@pytest.mark.parametrize("name", scenarios.names())
+def test_every_scenario_clicks_keep_model_and_view_in_step(name):
+    lab = EventLab(name)
+    assert_lab_matches_machine(lab)
+    for _ in range(3):
+        ready = [t.name for t in lab.machine.threads if t.state == "ready"]
+        if ready:
+            click(lab, "Step", ready[0])
+    click(lab, "Run")
+    for event in [o.name for o in shown_objects(lab.machine) if o.kind == "KEVENT"]:
+        for label in ("Set", "Pulse", "Reset", "Clear"):
+            click(lab, label, event)
+    before = len(lab.checkpoints)
+    click(lab, "Undo")
+    assert len(lab.checkpoints) == max(before - 1, 0)
+    click(lab, "Reset")
+
+
+def test_plain_machine_has_no_undo_and_says_why():
+    m = Machine()
+    ev = m.kernel.KeInitializeEvent(NotificationEvent, False, name="Go")
+
+    def waiter(k, event):
+        yield k.KeWaitForSingleObject(event, 0, 0, False, None)
+
+    m.system.start(waiter, ev, name="w")
+    lab = EventLab(m)
+    assert lab.undo_button.disabled and lab.reset_button.disabled and lab.policy.disabled
+    assert "not built from a scenario" in lab.undo_button.tooltip
+    assert any("Undo and Reset are off" in line for line in lab.log_lines)
+    click(lab, "Step", "w")
+    click(lab, "Set", "Go")
+    assert m.thread("w").state == "ready"
+    lines = click(lab, "Undo")               # a click anyway: explained, not raised
+    assert "not built from a scenario" in lines[-1]
+
+
+def test_build_function_gets_undo_reset_and_the_policy_chooser():
+    def build(policy="round_robin", seed=0):
+        m = Machine(policy=policy, seed=seed)
+        ev = m.kernel.KeInitializeEvent(NotificationEvent, False, name="Go")
+
+        def waiter(k, event):
+            yield k.KeWaitForSingleObject(event, 0, 0, False, None)
+
+        m.system.start(waiter, ev, name="w")
+        return m
+
+    lab = EventLab(build)
+    click(lab, "Step", "w")
+    before = snapshot(lab.machine)
+    click(lab, "Set", "Go")
+    click(lab, "Undo")
+    assert snapshot(lab.machine) == before
+    lab.policy.value = "run_until_block"
+    assert lab.machine.policy.name == "run_until_block"
+
+
+def test_build_function_without_policy_argument_disables_the_chooser():
+    def build():
+        m = Machine()
+        m.kernel.KeInitializeEvent(NotificationEvent, False, name="Go")
+        return m
+
+    lab = EventLab(build)
+    assert lab.policy.disabled and lab.seed.disabled and not lab.undo_button.disabled
+    assert "takes no policy argument" in lab.policy.tooltip
+
+
+def test_lab_of_a_machine_built_from_a_scenario_keeps_its_state():
+    m = scenarios.build("notification_broadcast")
+    m.step(m.thread("waiter1"))
+    lab = EventLab(m)
+    assert lab.machine is m and lab.rebuildable
+    assert waiting_on(m, "DataReady") == ["waiter1"]
+    click(lab, "Set", "DataReady")
+    click(lab, "Undo")
+    assert waiting_on(lab.machine, "DataReady") == ["waiter1"]
+
+
+def test_every_button_has_a_text_label_and_a_tooltip():
+    import ipywidgets as W
+    lab = EventLab("notification_broadcast")
+    demo, predict = EventDemo(), Predict()
+    found = []
+
+    def walk(widget):
+        if isinstance(widget, (W.Button, W.FileUpload)):
+            found.append(widget)
+        for child in getattr(widget, "children", ()):
+            walk(child)
+
+    for widget in (lab, demo, predict):
+        walk(widget)
+    assert len(found) == 21          # lab 15 (with upload), demo 5, predict 1
+    for button in found:
+        assert button.description.strip(), button
+        assert button.tooltip and len(button.tooltip) > 10, button.description
+    # keyboard: buttons are native buttons; none is taken out of the tab order
+    assert all(button.tabbable is not False for button in found)
+
+
+def test_a_failing_callback_logs_a_clear_message_and_never_raises(monkeypatch):
+    lab = EventLab("notification_broadcast")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(lab.timeline, "update", broken)
+    lab.button("Set", "DataReady").click()
+    assert any("timeline: unexpected RuntimeError: drawing failed" in line
+               for line in lab.log_lines)
+    assert "SIGNALED" in plain(lab.event_rows["DataReady"].indicator.value)
+    monkeypatch.undo()
+
+    def refuse(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(lab.machine, "run", refuse)
+    lab.button("Run").click()                # must not raise
+    assert any("unexpected KeyError" in line for line in lab.log_lines)
+    monkeypatch.undo()
+    click(lab, "Run")
+
+
+def test_thread_that_raises_is_shown_with_its_line():
+    def build(policy="round_robin", seed=0):
+        m = Machine(policy=policy, seed=seed)
+
+        def faulty(k):
+            yield k.KeGetCurrentIrql()
+            return 1 // 0
+
+        m.system.start(faulty, name="faulty")
+        return m
+
+    lab = EventLab(build)
+    click(lab, "Run")
+    status = plain(lab.status.value)
+    assert "faulty (System) stopped with ZeroDivisionError" in status
+    assert "return 1 // 0" in status
+    click(lab, "Undo")
+    assert lab.machine.thread("faulty").error is None
+
+
+def test_texts_for_screen_readers():
+    m = scenarios.build("notification_broadcast", waiters=2)
+    m.step(m.thread("waiter1"))
+    ev = m.find("DataReady")
+    assert event_text(ev) == ("DataReady: notification event (manual reset), not signaled; "
+                              "waiters: 1. waiter1")
+    text = thread_text(m.thread("waiter1"))
+    assert text.startswith("waiter1 (System, kernel mode): waiting on Wait(DataReady)")
+    lab = EventLab(m)
+    assert "waiter1" in plain(lab.text_timeline.value)
+
+
+# --- trace files -----------------------------------------------------------------------
+def test_download_link_holds_the_trace_and_upload_restores_the_run():
+    lab = EventLab("notification_broadcast", waiters=3)
+    lab.add_event.value = "DataReady"
+    for label, target in (("Step", "waiter1"), ("Add waiter", None),
+                          ("Step", "added(DataReady)"), ("Set", "DataReady")):
+        click(lab, label, target)
+    lab.files.download_button.click()
+    match = re.search(r'download="([^"]+)" href="data:application/json;base64,([^"]+)"',
+                      lab.files.link.value)
+    assert match and match.group(1).startswith("notification_broadcast-step")
+    content = base64.b64decode(match.group(2))
+    data = json.loads(content)
+    assert data["records"] == lab.machine.trace.to_dicts()
+    expected = snapshot(lab.machine)
+
+    other = EventLab("hardware_lock")
+    other.files.upload.value = ({"name": "saved.json", "type": "application/json",
+                                 "size": len(content), "content": memoryview(content),
+                                 "last_modified": datetime.datetime.now()},)
+    assert other.scenario_name == "notification_broadcast"
+    assert snapshot(other.machine) == expected
+    assert any("Loaded saved.json" in line for line in other.log_lines)
+    assert_lab_matches_machine(other)
+    click(other, "Undo")                     # back one action: before the Set
+    assert snapshot(other.machine) == (expected[0][:-1], expected[1][:-1])
+
+
+def test_upload_of_a_bad_file_is_a_message():
+    lab = EventLab("notification_broadcast")
+    before = snapshot(lab.machine)
+    lab.files.load_bytes(b"{not json", "broken.json")
+    lab.files.load_bytes(json.dumps({"format": "something else"}).encode(), "other.json")
+    assert "Upload broken.json: not an evtsim trace file" in lab.log_lines[-2]
+    assert "format must be 'evtsim-trace'" in lab.log_lines[-1]
+    assert snapshot(lab.machine) == before
+
+
+def test_trace_files_widget_on_a_plain_machine():
+    m = scenarios.build("notification_broadcast")
+    m.run()
+    files = TraceFiles(m)
+    files.download_button.click()
+    assert "data:application/json;base64," in files.link.value
+    text = files.data()
+    restored = files.load_bytes(text.encode(), "m.json")
+    assert restored.trace.to_dicts() == m.trace.to_dicts()
+    assert tracefiles.from_data(json.loads(text)).scenario == "notification_broadcast"
+
+
+# --- the small widgets -----------------------------------------------------------------
+def test_event_demo_notification_releases_all_synchronization_one():
+    demo = EventDemo("notification", waiters=3)
+    assert [t.state for t in demo.machine.threads] == ["waiting"] * 3
+    demo.buttons["Set"].click()
+    assert [t.state for t in demo.machine.threads] == ["terminated"] * 3
+    assert "released waiter1, waiter2, waiter3" in demo.log_lines[-1]
+    assert "SIGNALED" in plain(demo.indicator.value)
+    demo.add_button.click()
+    assert "passed straight through" in demo.log_lines[-1]
+    demo.buttons["Reset"].click()
+    assert "not signaled" in plain(demo.indicator.value)
+
+    sync = EventDemo("synchronization", waiters=3)
+    sync.buttons["Set"].click()
+    assert [t.state for t in sync.machine.threads] == ["terminated", "waiting", "waiting"]
+    assert "not signaled" in plain(sync.indicator.value)
+    assert "1. waiter2, 2. waiter3" in plain(sync.waiters.value)
+    sync.buttons["Pulse"].click()
+    assert sync.machine.thread("waiter2").state == "terminated"
+    sync.again_button.click()
+    assert [t.state for t in sync.machine.threads] == ["waiting"] * 3
+
+
+def test_predict_says_what_was_right():
+    good = Predict(kind="synchronization", waiters=3)
+    assert good.check() is None
+    good.ticks["waiter1"].value = True
+    good.reveal_button.click()
+    assert good.check() is True
+    assert "Right" in plain(good.answer.value)
+
+    wrong = Predict(kind="synchronization", waiters=3)
+    wrong.ticks["waiter2"].value = True
+    wrong.reveal_button.click()
+    assert wrong.check() is False
+    answer = plain(wrong.answer.value)
+    assert "It released: waiter1" in answer and "You ticked waiter2" in answer
+    wrong.reveal_button.click()              # a second click is harmless
+    assert wrong.log_lines[-1] == "Already revealed."
+
+    broadcast = Predict(kind="notification", waiters=2)
+    for box in broadcast.ticks.values():
+        box.value = True
+    broadcast.reveal_button.click()
+    assert broadcast.check() is True
+
+
+def test_predict_on_a_scenario_machine():
+    m = scenarios.build("notification_broadcast", waiters=2)
+    m.step(m.thread("waiter1"))
+    m.step(m.thread("waiter2"))
+    p = Predict(m, "DataReady", op="KePulseEvent")
+    assert p.candidates == ["waiter1", "waiter2"]
+    p.reveal_button.click()
+    assert p.released == ["waiter1", "waiter2"]
+
+
+def test_import_evtsim_stays_light():
+    code = ("import sys, evtsim, evtsim.scenarios, evtsim.trace; "
+            "print([m for m in ('ipywidgets', 'matplotlib') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+# --- random clicking ---------------------------------------------------------------------
+SCENARIOS = ["notification_broadcast", "trap_wait_at_dispatch", "trap_two_sets_one_wake",
+             "hardware_lock"]
+ACTIONS = st.one_of(
+    st.tuples(st.sampled_from(["Set", "Reset", "Clear", "Pulse"]), st.integers(0, 3)),
+    st.tuples(st.just("Step"), st.integers(0, 7)),
+    st.tuples(st.sampled_from(["Run", "Undo", "Reset lab", "Add waiter"]), st.just(0)),
+)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(name=st.sampled_from(SCENARIOS), actions=st.lists(ACTIONS, max_size=14))
+def test_random_clicks_keep_model_and_view_consistent(name, actions):
+    lab = EventLab(name)
+    history = []                         # the run before each click that changed it
+    for kind, index in actions:
+        m = lab.machine
+        before = snapshot(m)
+        events = [o.name for o in shown_objects(m) if o.kind == "KEVENT"]
+        if kind in ("Set", "Reset", "Clear", "Pulse"):
+            if not events:
+                continue
+            lab.button(kind, events[index % len(events)]).click()
+        elif kind == "Step":
+            names = [t.name for t in m.threads]
+            lab.button("Step", names[index % len(names)]).click()
+        elif kind == "Add waiter":
+            if events:
+                lab.add_event.value = events[0]
+            lab.button("Add waiter").click()
+        elif kind == "Reset lab":
+            lab.button("Reset").click()
+            history = []
+            assert snapshot(lab.machine) == snapshot(scenarios.build(name))
+        elif kind == "Run":
+            lab.button("Run").click()
+        else:
+            lab.button("Undo").click()
+            if history:
+                assert snapshot(lab.machine) == history.pop()
+            else:
+                assert "nothing to undo" in lab.log_lines[-1]
+                assert snapshot(lab.machine) == before
+        if kind not in ("Undo", "Reset lab") and snapshot(lab.machine) != before:
+            history.append(before)
+        assert len(lab.checkpoints) == len(history)
+        assert_lab_matches_machine(lab)
+        assert lab.captured.outputs == ()
+        assert not any("unexpected" in line for line in lab.log_lines), lab.log_lines
