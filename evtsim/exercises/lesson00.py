@@ -1,0 +1,173 @@
+"""Exercises of notebook 00, Start here: what KeSetEvent returns, and a first thread.
+
+Also the small helpers the lessons 01-04 share: reading a status answer given as a
+number or a name, and running a learner's thread function in a fresh Machine.
+"""
+from __future__ import annotations
+
+import inspect
+
+from . import Feedback, exercise
+from ..status import STATUS_SUCCESS, STATUS_TIMEOUT, name_of
+from .. import status as _status
+
+LESSON = "00-start-here"
+
+
+# --- helpers for every lesson's checkers ----------------------------------------------
+def as_status(value):
+    """An NTSTATUS or wait result given as a number or as its name ("STATUS_TIMEOUT").
+
+    Returns the number, or None when the value is neither.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        name = value.strip()
+        number = getattr(_status, name, None)
+        if isinstance(number, int) and not isinstance(number, bool):
+            return number
+    return None
+
+
+def status_text(value) -> str:
+    return name_of(value, "status") if isinstance(value, int) else repr(value)
+
+
+def thread_names(value):
+    """A list of thread names, in order, or None if `value` is not one."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        return None
+    return [v.strip() for v in value]
+
+
+def no_answer(answer):
+    """A Feedback for an answer cell left as it was (None), else None."""
+    if answer is None:
+        return Feedback(False, "write your answer in place of None, then run the cell "
+                               "again.")
+    return None
+
+
+def need_generator_function(fn, what: str):
+    """None if `fn` is a generator function, else a Feedback saying what is wrong."""
+    if not callable(fn):
+        return Feedback(False, f"the answer is a function: write `def {what}(...)` and "
+                               f"pass the function itself, without calling it.")
+    if not inspect.isgeneratorfunction(fn):
+        return Feedback(False, f"{getattr(fn, '__name__', 'this')} is not a generator "
+                               f"function. A simulated thread or routine must `yield` "
+                               f"every call, for example `yield k.KeSetEvent(ev, 0, False)`.")
+    return None
+
+
+def thread_problem(thread, run) -> str | None:
+    """Plain words for a thread that ended with an error or a machine that bug checked."""
+    if run.reason == "bugcheck":
+        b = thread.machine.bugcheck
+        return f"the machine stopped with bug check 0x{b.code:X} ({b.name}): {b.rule}."
+    if thread.error is not None:
+        return f"your thread stopped with {type(thread.error).__name__}: {thread.error}"
+    return None
+
+
+# --- exercise 1: what KeSetEvent returns ----------------------------------------------
+@exercise(
+    "00-set-returns",
+    "The notification event <code>Go</code> is signaled now (state 1): you set it and "
+    "the three waiters woke up. You call <code>m.kernel.KeSetEvent(ev, 0, False)</code> "
+    "once more. What number does this call return?",
+    hints=["KeSetEvent does not return a status and does not count threads.",
+           "KeSetEvent returns the state the event had <i>before</i> the call."],
+    answer="1. KeSetEvent returns the previous state, and the event was already "
+           "signaled. Nothing else happens: no thread is waiting, and the state stays 1.",
+    lesson=LESSON)
+def check_set_returns(answer):
+    from ..api.kernel import NotificationEvent
+    from ..machine import Machine
+    machine = Machine()
+    event = machine.kernel.KeInitializeEvent(NotificationEvent, True, name="Go")
+    right = machine.kernel.KeSetEvent(event, 0, False)
+    if answer is None:
+        return no_answer(answer)
+    if isinstance(answer, bool):
+        return Feedback(False, "KeSetEvent returns a number (0 or 1), not True or False. "
+                               "Win32 SetEvent is the one that returns TRUE.")
+    if answer == right:
+        return Feedback(True, "KeSetEvent returns the previous state. The event was "
+                              "already signaled, so the call returns 1 and changes nothing.")
+    if answer == 0:
+        return Feedback(False, "0 is what the first KeSetEvent returned, when the event "
+                               "was not signaled. What is the state before this call?")
+    if answer == 3:
+        return Feedback(False, "KeSetEvent does not count the threads it releases. It "
+                               "returns the state before the call.")
+    if isinstance(answer, str) and as_status(answer) is not None:
+        return Feedback(False, "KeSetEvent does not return an NTSTATUS. It returns the "
+                               "state before the call: 0 or 1.")
+    return Feedback(False, f"{answer!r} is not it. KeSetEvent returns 0 or 1.")
+
+
+# --- exercise 2: write a waiting thread -----------------------------------------------
+@exercise(
+    "00-write-a-waiter",
+    "Write a thread function <code>waiter(k, ev)</code>. It waits on the event "
+    "<code>ev</code> with <code>KeWaitForSingleObject</code>, with no time limit, and "
+    "returns the status that the wait gave. Check it with "
+    "<code>get(\"00-write-a-waiter\").check(waiter)</code>.",
+    hints=["The arguments are (ev, Executive, KernelMode, False, None). None means "
+           "\"no time limit\".",
+           "Every call needs <code>yield</code>: <code>status = yield "
+           "k.KeWaitForSingleObject(...)</code>. Then <code>return status</code>."],
+    answer="def waiter(k, ev):\n    status = yield k.KeWaitForSingleObject(ev, Executive, "
+           "KernelMode, False, None)\n    return status",
+    lesson=LESSON)
+def check_write_a_waiter(fn):
+    from ..api.kernel import NotificationEvent
+    from ..machine import Machine
+    if fn is None:
+        return no_answer(fn)
+    wrong = need_generator_function(fn, "waiter(k, ev)")
+    if wrong is not None:
+        return wrong
+    machine = Machine()
+    event = machine.kernel.KeInitializeEvent(NotificationEvent, False, name="Go")
+    thread = machine.system.start(fn, event, name="waiter")
+    run = machine.run(max_steps=1000)
+    problem = thread_problem(thread, run)
+    if problem:
+        return Feedback(False, problem)
+    if thread.state == "terminated":
+        if thread.result == STATUS_TIMEOUT:
+            return Feedback(False, "your wait returned STATUS_TIMEOUT before the event was "
+                                   "set. A timeout of 0 only tests the event; use None to "
+                                   "wait with no time limit.")
+        return Feedback(False, "your thread ended before the event was set: it did not "
+                               "wait on ev.")
+    if thread.state != "waiting" or event not in thread.waiting_on:
+        return Feedback(False, "your thread should be waiting on ev now, but it is not.")
+    machine.kernel.KeSetEvent(event, 0, False)
+    run = machine.run(max_steps=1000)
+    problem = thread_problem(thread, run)
+    if problem:
+        return Feedback(False, problem)
+    if thread.state != "terminated":
+        return Feedback(False, "after the set your thread did not end. Does it wait a "
+                               "second time? Wait once, then return.")
+    if thread.result is None:
+        return Feedback(False, "your thread waited and woke up, but it returned nothing. "
+                               "Write `status = yield k.KeWaitForSingleObject(...)` and "
+                               "then `return status`.")
+    if thread.result != STATUS_SUCCESS:
+        return Feedback(False, f"your thread returned {thread.result!r}; the wait gave "
+                               f"STATUS_SUCCESS. Return the status of the wait.")
+    return Feedback(True, "your thread waited until the event was set, then returned "
+                          "STATUS_SUCCESS (0).")
+
+
+__all__ = ["check_set_returns", "check_write_a_waiter", "as_status", "status_text",
+           "thread_names", "no_answer", "need_generator_function", "thread_problem"]

@@ -1,0 +1,323 @@
+"""Exercises of notebook 04, Sharing by handle: the statuses ObReferenceObjectByHandle
+gives for the three mistakes, a dispatch routine that validates and keeps the app's
+event, where the reference is dropped, and what releases the app in the inverted call.
+
+Sources: Microsoft's IoCreateSynchronizationEvent / IoCreateNotificationEvent pages
+(the recommended method), the ObReferenceObjectByHandle page, the WDK general/event
+sample; SEMANTICS sections 3 and 6.
+"""
+from __future__ import annotations
+
+from . import Feedback, exercise
+from .lesson00 import (as_status, need_generator_function, no_answer, status_text,
+                       thread_problem)
+
+LESSON = "04-sharing-by-handle"
+MS = 10_000
+
+FAILURES = {"wrong context": "STATUS_INVALID_HANDLE",
+            "wrong access": "STATUS_ACCESS_DENIED",
+            "wrong type": "STATUS_OBJECT_TYPE_MISMATCH"}
+
+
+@exercise(
+    "04-failures",
+    "<code>ObReferenceObjectByHandle(h, EVENT_MODIFY_STATE, ExEventObjectType, "
+    "irp.RequestorMode)</code> fails in three ways in this lesson: the <b>wrong context</b> "
+    "(a work item looks up the app's handle in the System process), the <b>wrong "
+    "access</b> (the app's handle may only wait: SYNCHRONIZE) and the <b>wrong type</b> "
+    "(the app sends its device handle). Which status does each give? Answer with a dict "
+    'with the keys <code>"wrong context"</code>, <code>"wrong access"</code>, '
+    '<code>"wrong type"</code>.',
+    hints=["Each check has its own status: is there such a handle? is it an event? does "
+           "the handle allow the access?",
+           "In the System process the app's handle value names nothing. A file is not an "
+           "event. A SYNCHRONIZE handle does not grant EVENT_MODIFY_STATE."],
+    answer='{"wrong context": STATUS_INVALID_HANDLE, "wrong access": STATUS_ACCESS_DENIED, '
+           '"wrong type": STATUS_OBJECT_TYPE_MISMATCH}',
+    lesson=LESSON)
+def check_failures(answer):
+    from .. import status
+    if answer is None:
+        return no_answer(answer)
+    if not isinstance(answer, dict) or set(answer) != set(FAILURES):
+        return Feedback(False, 'answer with a dict with the keys "wrong context", '
+                               '"wrong access" and "wrong type".')
+    if any(v is None for v in answer.values()):
+        return no_answer(None)
+    wrong = []
+    for key, right_name in FAILURES.items():
+        given = as_status(answer[key])
+        if given is None:
+            return Feedback(False, f"{answer[key]!r} is not a status; use a name such as "
+                                   f"STATUS_ACCESS_DENIED or its number.")
+        if given != getattr(status, right_name):
+            why = {"wrong context": "the handle is looked up in the current process, and "
+                                    "the System process has no such handle",
+                   "wrong access": "the handle exists and names an event, but it does not "
+                                   "grant EVENT_MODIFY_STATE",
+                   "wrong type": "the handle exists, but it names a file, not an event"}[key]
+            wrong.append(f"{key}: not {status_text(given)}; {why}")
+    if wrong:
+        return Feedback(False, "; ".join(wrong) + ".")
+    return Feedback(True, "invalid handle, access denied, type mismatch: each check of "
+                          "ObReferenceObjectByHandle has its own status.")
+
+
+# --- the dispatch routine ---------------------------------------------------------------
+def run_dispatch(fn, send: str = "event", close_event_early: bool = False):
+    """Load a small driver whose IRP_MJ_DEVICE_CONTROL routine is `fn`; the app sends
+    a handle (`send`: "event", "wait only" or "device") and waits. The driver's timer
+    DPC sets `device.DeviceExtension["Event"]`; its cleanup routine drops it.
+
+    Returns (machine, app thread, the app's DeviceIoControl ok, the stored object)."""
+    from ..api.kernel import (IO_NO_INCREMENT, IRP_MJ_CLEANUP, IRP_MJ_DEVICE_CONTROL,
+                              CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN,
+                              METHOD_BUFFERED)
+    from ..machine import Machine
+    from ..status import INFINITE, STATUS_SUCCESS, SYNCHRONIZE
+    ioctl = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
+    machine = Machine()
+    seen = {"ok": None, "stored": None}
+
+    def driver_entry(k, driver):
+        status, device = yield k.IoCreateDevice(driver, r"\Device\EvtDemo")
+        yield k.IoCreateSymbolicLink(r"\??\EvtDemo", r"\Device\EvtDemo")
+        driver.MajorFunction[IRP_MJ_DEVICE_CONTROL] = dispatch
+        driver.MajorFunction[IRP_MJ_CLEANUP] = cleanup
+        device.DeviceExtension["Timer"] = yield k.KeInitializeTimer(name="HardwareTimer")
+        device.DeviceExtension["Dpc"] = yield k.KeInitializeDpc(hardware_dpc, device)
+        return status
+
+    def dispatch(k, device, irp):
+        status = yield from fn(k, device, irp)
+        seen["stored"] = device.DeviceExtension.get("Event")
+        if seen["stored"] is not None:
+            ext = device.DeviceExtension
+            yield k.KeSetTimer(ext["Timer"], -1 * MS, ext["Dpc"])
+        return status
+
+    def hardware_dpc(k, dpc, device, arg1, arg2):
+        event = device.DeviceExtension.get("Event")
+        if event is not None:
+            yield k.KeSetEvent(event, IO_NO_INCREMENT, False)
+
+    def cleanup(k, device, irp):
+        ext = device.DeviceExtension
+        event = ext.pop("Event", None)
+        yield k.KeCancelTimer(ext["Timer"])
+        if event is not None and getattr(event, "header", None) is not None:
+            yield k.ObDereferenceObject(event)
+        irp.IoStatus.Status = STATUS_SUCCESS
+        yield k.IoCompleteRequest(irp, IO_NO_INCREMENT)
+        return STATUS_SUCCESS
+
+    machine.driver("evtdemo.sys", driver_entry)
+    app = machine.process("app.exe")
+
+    def main(api):
+        device = yield api.CreateFile(r"\\.\EvtDemo")
+        event = yield api.CreateEvent(None, False, False, "AppEvent")
+        handle = {"event": event, "device": device}.get(send)
+        if send == "wait only":
+            handle = yield api.OpenEvent(SYNCHRONIZE, False, "AppEvent")
+        ok, _ = yield api.DeviceIoControl(device, ioctl, handle)
+        seen["ok"] = ok
+        if not ok:
+            return "refused"
+        if close_event_early:
+            yield api.CloseHandle(event)
+            yield api.Sleep(5)
+            return "closed"
+        result = yield api.WaitForSingleObject(event, INFINITE)
+        yield api.CloseHandle(device)
+        return result
+
+    thread = app.start(main, name="main")
+    machine.run(max_steps=10_000)
+    return machine, thread, seen["ok"], seen["stored"]
+
+
+def _problem(machine, thread):
+    if machine.bugcheck is not None:
+        b = machine.bugcheck
+        return f"the machine stopped with bug check 0x{b.code:X} ({b.name}): {b.rule}."
+    if thread.error is not None:
+        return f"the app's thread stopped with {type(thread.error).__name__}: {thread.error}"
+    return None
+
+
+@exercise(
+    "04-dispatch",
+    "Write the driver's <code>DispatchDeviceControl(k, device, irp)</code>. The app's "
+    "event handle is in <code>irp.InputBuffer</code>. Validate it, keep the event in "
+    "<code>device.DeviceExtension[\"Event\"]</code> (the driver's timer DPC sets it later "
+    "and its cleanup routine drops the reference), complete the IRP with the status and "
+    "return the status. The checker also sends a handle that may only wait, a handle "
+    "that is not an event, and closes the app's handle early.",
+    hints=["Use ObReferenceObjectByHandle(irp.InputBuffer, EVENT_MODIFY_STATE, "
+           "ExEventObjectType, irp.RequestorMode). It returns (status, object).",
+           "Keep the object only if the status is STATUS_SUCCESS, and do not dereference "
+           "it here: the reference is what keeps the event alive when the app closes its "
+           "handle. Then set irp.IoStatus.Status, call IoCompleteRequest(irp, "
+           "IO_NO_INCREMENT) and return the status."],
+    answer="def DispatchDeviceControl(k, device, irp):\n"
+           "    status, event = yield k.ObReferenceObjectByHandle(\n"
+           "        irp.InputBuffer, EVENT_MODIFY_STATE, ExEventObjectType, "
+           "irp.RequestorMode)\n"
+           "    if status == STATUS_SUCCESS:\n"
+           "        device.DeviceExtension[\"Event\"] = event\n"
+           "    irp.IoStatus.Status = status\n"
+           "    yield k.IoCompleteRequest(irp, IO_NO_INCREMENT)\n"
+           "    return status",
+    lesson=LESSON)
+def check_dispatch(fn):
+    from ..status import WAIT_OBJECT_0
+    if fn is None:
+        return no_answer(fn)
+    wrong = need_generator_function(fn, "DispatchDeviceControl(k, device, irp)")
+    if wrong is not None:
+        return wrong
+    # 1. The right handle: the app must wake up.
+    machine, thread, ok, stored = run_dispatch(fn, "event")
+    if isinstance(stored, int) and not isinstance(stored, bool):
+        return Feedback(False, "you kept the handle value. A handle means something only "
+                               "in its own process; the DPC runs in any process. Keep the "
+                               "object that ObReferenceObjectByHandle returns.")
+    if machine.bugcheck is not None and machine.bugcheck.code == 0x18:
+        return Feedback(False, "the reference was dropped twice (bug check 0x18). Do not "
+                               "call ObDereferenceObject in the dispatch routine: the "
+                               "driver keeps the reference until its cleanup routine "
+                               "drops it.")
+    problem = _problem(machine, thread)
+    if problem:
+        return Feedback(False, f"with the app's event handle, {problem}")
+    if not ok:
+        return Feedback(False, "with a good event handle, the app's DeviceIoControl "
+                               "failed. Complete the IRP with the status of "
+                               "ObReferenceObjectByHandle (STATUS_SUCCESS).")
+    if stored is None:
+        return Feedback(False, "nothing was kept in device.DeviceExtension[\"Event\"], so "
+                               "the DPC cannot set the event.")
+    if thread.result != WAIT_OBJECT_0:
+        return Feedback(False, f"the app did not wake up (its wait gave "
+                               f"{status_text(thread.result)}).")
+    # 2. A handle that may only wait: the driver must refuse it.
+    machine, thread, ok, stored = run_dispatch(fn, "wait only")
+    problem = _problem(machine, thread)
+    if problem:
+        return Feedback(False, f"with a wait-only handle, {problem}")
+    if ok:
+        return Feedback(False, "the app sent a handle that may only wait (SYNCHRONIZE), "
+                               "and your driver accepted it, so it can set an event the "
+                               "app did not allow it to set. Ask for EVENT_MODIFY_STATE "
+                               "and pass irp.RequestorMode (UserMode), not KernelMode: "
+                               "KernelMode skips the access check.")
+    # 3. A handle that is not an event.
+    machine, thread, ok, stored = run_dispatch(fn, "device")
+    problem = _problem(machine, thread)
+    if problem or ok:
+        return Feedback(False, "the app sent its device (file) handle, and your driver "
+                               "took it as an event"
+                               + (f": {problem}" if problem else ".")
+                               + " Pass ExEventObjectType so that a handle to another "
+                               "type of object is refused.")
+    # 4. The app closes its handle before the hardware fires.
+    machine, thread, ok, stored = run_dispatch(fn, "event", close_event_early=True)
+    problem = _problem(machine, thread)
+    if problem:
+        return Feedback(False, "the app closed its event handle before the DPC ran, and "
+                               f"{problem} Keep your reference (do not call "
+                               "ObDereferenceObject in the dispatch routine): it keeps "
+                               "the event alive until the cleanup routine drops it.")
+    return Feedback(True, "the driver validates the handle in the app's context, refuses "
+                          "the wrong access and the wrong type, and keeps a reference "
+                          "that outlives the app's handle.")
+
+
+CLEANUP_RIGHT = {"irp_mj_cleanup", "cleanup", "dispatchcleanup", "the cleanup routine",
+                 "cleanup routine"}
+
+
+@exercise(
+    "04-cleanup",
+    "The driver keeps its reference to the app's event. Then the app exits without "
+    "closing anything. In which driver routine must the driver call "
+    "<code>ObDereferenceObject</code>? Answer with the IRP major function's name.",
+    hints=["When a process exits, Windows closes its handles for it, in that process.",
+           "Closing the last handle to the device sends the driver an IRP that says "
+           "\"this app is done with you\". It comes before IRP_MJ_CLOSE."],
+    answer="IRP_MJ_CLEANUP: the I/O manager sends it when the app's last handle to the "
+           "device is closed, also when the app exits; the driver cancels its timer and "
+           "drops the reference there.",
+    lesson=LESSON)
+def check_cleanup(answer):
+    from ..api.kernel import IRP_MJ_CLEANUP, IRP_MJ_CLOSE
+    if answer is None:
+        return no_answer(answer)
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        if answer == IRP_MJ_CLEANUP:
+            return Feedback(True, "IRP_MJ_CLEANUP (0x12).")
+        answer = "IRP_MJ_CLOSE" if answer == IRP_MJ_CLOSE else str(answer)
+    if not isinstance(answer, str):
+        return Feedback(False, "answer with a name, such as \"IRP_MJ_CREATE\".")
+    text = answer.strip().lower()
+    if text in CLEANUP_RIGHT:
+        return Feedback(True, "IRP_MJ_CLEANUP comes when the app's last handle to the "
+                              "device is closed, also when the app exits. Cancel the "
+                              "timer and drop the reference there.")
+    if "close" in text:
+        return Feedback(False, "IRP_MJ_CLOSE comes only when the last reference to the "
+                               "file object goes, which may be later and in another "
+                               "context. The IRP sent when the app's handle is closed "
+                               "comes first.")
+    if "unload" in text:
+        return Feedback(False, "DriverUnload is too late: a driver may stay loaded for "
+                               "days, and each app that exits would leak an event.")
+    if "dpc" in text:
+        return Feedback(False, "the DPC may never run: if the app exits first, the "
+                               "driver must stop the timer and drop the reference anyway.")
+    if "device_control" in text or "devicecontrol" in text:
+        return Feedback(False, "the device-control routine takes the reference; it must "
+                               "not drop it at once, or the event may be freed before "
+                               "the DPC sets it.")
+    return Feedback(False, f"{answer!r} is not it. Which IRP does the driver get when the "
+                           f"app's handle to the device is closed?")
+
+
+@exercise(
+    "04-inverted",
+    "In the pended-IRP method (<code>inverted_call</code>) the app shares no event. Its "
+    "<code>DeviceIoControl</code> waits until the driver's DPC calls one routine. Which "
+    "one? Answer with its name.",
+    hints=["The dispatch routine called IoMarkIrpPending and returned STATUS_PENDING: the "
+           "IRP is not finished yet.",
+           "The routine that finishes an IRP and gives it back to the I/O manager."],
+    answer="IoCompleteRequest: completing the pended IRP releases the app's "
+           "DeviceIoControl.",
+    lesson=LESSON)
+def check_inverted(answer):
+    from ..scenarios import build
+    if answer is None:
+        return no_answer(answer)
+    if not isinstance(answer, str):
+        return Feedback(False, "answer with a routine's name, such as \"KeSetEvent\".")
+    machine = build("inverted_call")
+    machine.run()
+    releasing = {r.op for r in machine.trace if "main" in r.released}
+    name = answer.strip().rstrip("()")
+    if name in releasing:
+        return Feedback(True, f"{name}: the DPC completes the pended IRP, and that "
+                              f"releases the app's DeviceIoControl.")
+    if name in ("KeSetEvent", "SetEvent"):
+        return Feedback(False, "there is no shared event in this method. The app waits "
+                               "for its IRP to be finished.")
+    if name == "IoMarkIrpPending":
+        return Feedback(False, "IoMarkIrpPending is what makes the app wait, in the "
+                               "dispatch routine. What finishes the IRP later?")
+    return Feedback(False, f"{answer!r} is not it. Look in the log for the step that "
+                           f"releases main.")
+
+
+__all__ = ["FAILURES", "check_failures", "run_dispatch", "check_dispatch", "check_cleanup",
+           "check_inverted"]
