@@ -1,0 +1,268 @@
+"""The event lab in the other front ends: Notebook 7 and a Voila dashboard.
+
+tests/test_browser.py checks the lab in JupyterLab; this file makes the same kind of
+check where classrooms meet it, in Debian's Chromium driven by Playwright (never a
+Playwright browser download), reusing that file's helpers:
+
+- **Notebook 7** (`jupyter notebook`): the same small notebook as the JupyterLab test;
+  Run All Cells, the lab renders with its timeline picture, Set on DataReady signals it
+  and the log says who was released.
+- **Voila** (`voila notebooks/dashboard.ipynb`): the classroom page shows the lab and no
+  code at all; Set works there too; choosing another scenario shows its lab.
+
+Both servers listen on 127.0.0.1 with a random token and are always stopped; every
+wait is bounded. Screenshots go to tests/artifacts/ (git-ignored).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _stop, _tail, free_port, notebook, row
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+DASHBOARD = ROOT / "notebooks" / "dashboard.ipynb"
+SERVER_START_S = 90
+KERNEL_RUN_MS = 120_000
+PAGE_MS = 60_000
+UPDATE_MS = 30_000
+RUN_ALL_MS = 45_000
+RUN_ALL_TRIES = 2
+
+pytestmark = pytest.mark.slow
+
+
+def _server(cmd, tmp_path, name, cwd, token):
+    """Start a Jupyter-family server on a free port; yield its base URL; stop it."""
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: `apt-get install -y chromium` (python3 run.py test does it "
+        "as root); this test is never skipped")
+    home = tmp_path / f"home-{name}"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), PYTHONUNBUFFERED="1",
+               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in os.environ.get(
+                   "PYTHONPATH", "").split(os.pathsep) if p]))
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"checkForUpdates": False, "fetchNews": "false"}), encoding="utf-8")
+    port = free_port()
+    log_path = tmp_path / f"{name}.log"
+    log = open(log_path, "wb")
+    server = subprocess.Popen([*cmd(port)], cwd=cwd, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              start_new_session=True)
+    return server, log, log_path, f"http://127.0.0.1:{port}"
+
+
+def _wait_until_up(server, log_path, url, any_answer=False):
+    """Poll url until it answers 200 (or any HTTP answer at all, with any_answer)."""
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        if server.poll() is not None:
+            pytest.fail("the server exited at start:\n" + _tail(log_path))
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError:
+            if any_answer:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"the server did not answer within {SERVER_START_S} s:\n" + _tail(log_path))
+        time.sleep(0.3)
+
+
+@pytest.fixture
+def notebook7(tmp_path):
+    work = tmp_path / "nb"
+    work.mkdir()
+    (work / "lab.ipynb").write_text(json.dumps(notebook(), indent=1), encoding="utf-8")
+    token = secrets.token_hex(16)
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    server, log, log_path, base = _server(
+        lambda port: [sys.executable, "-m", "jupyter", "notebook", "--no-browser",
+                      "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                      "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+                      f"--ServerApp.root_dir={work}", *as_root],
+        tmp_path, "notebook7", work, token)
+    try:
+        _wait_until_up(server, log_path, f"{base}/api/status?token={token}")
+        yield base, token
+    finally:
+        _stop(server)
+        log.close()
+
+
+@pytest.fixture
+def voila(tmp_path):
+    token = secrets.token_hex(16)
+    server, log, log_path, base = _server(
+        lambda port: [sys.executable, "-m", "voila", str(DASHBOARD), "--no-browser",
+                      "--Voila.ip=127.0.0.1", f"--port={port}", "--Voila.port_retries=0",
+                      f"--token={token}", "--show_tracebacks=True"],
+        tmp_path, "voila", DASHBOARD.parent, token)
+    try:
+        # Voila has no /api/status; a request it refuses shows that it listens
+        _wait_until_up(server, log_path, f"{base}/voila/static/nothing", any_answer=True)
+        yield base, token, log_path
+    finally:
+        _stop(server)
+        log.close()
+
+
+def _wait_for_idle_kernel(base, token, path, limit_s=SERVER_START_S):
+    """Wait (bounded) until the notebook at path has a session whose kernel is idle."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as r:
+                sessions = json.load(r)
+            if any(s.get("path", "").endswith(path)
+                   and s.get("kernel", {}).get("execution_state") == "idle" for s in sessions):
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"no idle kernel for {path} within {limit_s} s")
+
+
+def _browser(p):
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def _shooter(prefix, token):
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob(f"{prefix}-*.png"):
+        old.unlink()
+    shots = []
+
+    def shot(page, name):
+        path = ARTIFACTS / f"{prefix}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        shots.append(path)
+
+    def check():
+        assert all(path.stat().st_size > 10_000 for path in shots)
+        assert not any(token.encode() in path.read_bytes() for path in shots)
+
+    return shot, check
+
+
+def _set_signals_the_event(page, lab):
+    """Set on DataReady: the event is signaled, its waiters are released, the picture redraws."""
+    from playwright.sync_api import expect
+
+    image = lab.locator("img.evtsim-timeline")
+    expect(image).to_be_visible()
+    event = row(page, ".evtsim-event", "DataReady")
+    expect(event).to_contain_text("not signaled")
+    before = image.get_attribute("src")
+    event.get_by_role("button", name="Set", exact=True).click()
+    expect(event).to_contain_text("SIGNALED")
+    expect(lab.locator(".evtsim-log")).to_contain_text("KeSetEvent(DataReady")
+    expect(image).not_to_have_attribute("src", before)
+
+
+def test_lab_works_in_notebook_7(notebook7):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token = notebook7
+    shot, check = _shooter("frontend-notebook7", token)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(UPDATE_MS)
+            page.goto(f"{base}/notebooks/lab.ipynb?token={token}", timeout=PAGE_MS)
+            page.locator(".jp-Notebook").wait_for(timeout=PAGE_MS)
+            expect(page).to_have_url(re.compile(r"/notebooks/lab\.ipynb"))
+            # The kernel must be up before Run All, or the run is lost: ask the server.
+            _wait_for_idle_kernel(base, token, "lab.ipynb")
+            lab = page.locator(".evtsim-lab")
+            for attempt in range(RUN_ALL_TRIES):
+                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+                try:
+                    lab.wait_for(timeout=RUN_ALL_MS)
+                    break
+                except Exception:
+                    if attempt == RUN_ALL_TRIES - 1:
+                        raise
+            for name in ("waiter1", "waiter2", "waiter3"):
+                expect(row(page, ".evtsim-thread", name)).to_contain_text("DataReady")
+            lab.scroll_into_view_if_needed()
+            shot(page, "1-lab")
+            _set_signals_the_event(page, lab)
+            expect(lab.locator(".evtsim-log")).to_contain_text("released waiter1, waiter2, waiter3")
+            shot(page, "2-after-set")
+        except Exception:
+            try:
+                shot(page, "failure")
+            except Exception:
+                pass
+            raise
+        finally:
+            browser.close()
+    check()
+
+
+def test_voila_dashboard_shows_the_lab_and_no_code(voila):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token, log_path = voila
+    shot, check = _shooter("frontend-voila", token)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(UPDATE_MS)
+            page.goto(f"{base}/?token={token}", timeout=KERNEL_RUN_MS)
+            lab = page.locator(".evtsim-lab")
+            lab.wait_for(timeout=KERNEL_RUN_MS)
+            expect(page.locator("h1").first).to_contain_text("classroom lab")
+            # Voila shows outputs only: no code cell, no source text, no error
+            assert page.locator(".jp-CodeCell .jp-InputArea, .jp-InputArea-editor, .cm-editor").count() == 0
+            body = page.locator("body").inner_text()
+            for code in ("import ipywidgets", "EventLab(FIRST)", "def show(change)"):
+                assert code not in body, code
+            assert "Traceback" not in body
+            shot(page, "1-dashboard")
+            _set_signals_the_event(page, lab)
+            shot(page, "2-after-set")
+
+            # another scenario: the lab is rebuilt for it
+            chooser = page.locator("select").filter(
+                has=page.locator("option", has_text="[hardware_lock]")).first
+            option = chooser.locator("option", has_text="[hardware_lock]").first
+            chooser.select_option(value=option.get_attribute("value"))
+            expect(page.locator(".evtsim-lab h3").first).not_to_contain_text(
+                "Notification event", timeout=UPDATE_MS)
+            expect(page.locator(".evtsim-lab img.evtsim-timeline").first).to_be_visible()
+            shot(page, "3-other-scenario")
+        except Exception:
+            try:
+                shot(page, "failure")
+            except Exception:
+                pass
+            raise
+        finally:
+            browser.close()
+    check()
