@@ -29,6 +29,7 @@ from .trace import Trace, TraceRecord
 # Returned by a routine whose thread now waits.
 BLOCKED = object()
 FOREVER = float("inf")
+MAX_IDLE_EXPIRIES = 10_000      # timer expiries in a row that ready no thread
 PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL = 0, 1, 2
 
 
@@ -153,8 +154,12 @@ class RunResult:
 
 
 def _call_name(call) -> str:
-    """The routine name to suggest in a missing-yield message."""
-    return getattr(call, "call_name", None) or call.name
+    """The routine to suggest in a missing-yield message, as the learner would write it."""
+    special = getattr(call, "call_name", None)
+    if special:
+        return special
+    surface = getattr(getattr(call, "surface", None), "surface_name", "kernel")
+    return f"{'k' if surface == 'kernel' else 'api'}.{call.name}"
 
 
 def _as_generator(value):
@@ -318,6 +323,8 @@ class Machine:
 
     def unique_label(self, wanted: str) -> str:
         """`wanted`, or `wanted#2`, `wanted#3`... so views can tell objects apart."""
+        if not isinstance(wanted, str) or not wanted:
+            raise BadArgumentError(f"a name is a non-empty string, not {wanted!r}")
         label, n = wanted, 1
         while label in self._labels:
             n += 1
@@ -354,15 +361,18 @@ class Machine:
         thread.api = self._surface_for(thread)
         try:
             gen = fn(thread.api, *args)
-        except TypeError as error:
+        except Exception as error:
             self._thread_names.discard(name)
-            if error.__traceback__.tb_next is None:       # the call itself did not fit
-                surface = "k" if mode == dispatcher.KernelMode else "api"
-                raise BadArgumentError(
+            surface = "k" if mode == dispatcher.KernelMode else "api"
+            if isinstance(error, TypeError) and error.__traceback__.tb_next is None:
+                raise BadArgumentError(                  # the call itself did not fit
                     f"{base} cannot take these arguments: {error}. A thread function "
                     f"takes its API first, then the extra arguments you pass, like "
                     f"`def {base}({surface}, ...)`.") from None
-            raise
+            raise ProtocolError(
+                f"{base} raised {type(error).__name__} ({error}) as soon as it was "
+                f"called: it is not a generator function. A thread must `yield` each "
+                f"call, like `yield {surface}.KeSetEvent(ev, 0, False)`.") from error
         if not isinstance(gen, GeneratorType):
             self._thread_names.discard(name)
             made = ", ".join(repr(c) for c in thread.unyielded)
@@ -801,7 +811,7 @@ class Machine:
         moves to the next timer. An empty list means nothing can ever run again (or
         the machine has crashed). This is the choice point a schedule explorer uses.
         """
-        while True:
+        for _ in range(MAX_IDLE_EXPIRIES + 1):
             if self.raised is not None:
                 return [self.raised]
             self._service(None)
@@ -814,6 +824,7 @@ class Machine:
                 return []
             if due > self.time:
                 self.time = due
+        return []
 
     def _check_steppable(self, thread: Thread) -> None:
         if not isinstance(thread, Thread) or thread.machine is not self:
@@ -877,7 +888,12 @@ class Machine:
             counts[thread.name] = counts.get(thread.name, 0) + 1
 
     def _next_thread(self, until) -> Thread | None:
-        """Fire due timers, run DPCs, then ask the policy; move the clock if idle."""
+        """Fire due timers, run DPCs, then ask the policy; move the clock if idle.
+
+        A periodic timer that wakes nobody would move the clock for ever: after
+        MAX_IDLE_EXPIRIES expiries with no thread made ready, nothing more can run.
+        """
+        idle = 0
         while True:
             if self.raised is not None:         # it alone may run until it lowers IRQL
                 return self.raised
@@ -888,12 +904,13 @@ class Machine:
             if thread is not None or self.scheduler.ready:
                 return thread
             due = self._next_due()
-            if due is None or (until is not None and due > until):
+            if due is None or (until is not None and due > until) or idle >= MAX_IDLE_EXPIRIES:
                 if until is not None and self.time < until:
                     self.time = until
                 return None
             if due > self.time:
                 self.time = due
+            idle += 1
 
     def _service(self, until) -> None:
         """Everything that pre-empts threads: expired timers, then queued DPCs.

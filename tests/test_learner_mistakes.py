@@ -236,6 +236,20 @@ def test_every_kernel_routine_from_user_code_is_a_wrong_surface_error(m, routine
         f"{routine} from a user thread gave {type(t.error).__name__}: {t.error}")
 
 
+@pytest.mark.parametrize("helper", ["InitializeObjectAttributes", "RtlInitUnicodeString",
+                                    "IoGetCurrentIrpStackLocation"])
+def test_kernel_helpers_from_user_code_are_a_wrong_surface_error(m, helper):
+    app = m.process("app.exe")
+
+    def main(api):
+        yield getattr(api, helper)(None)
+
+    t = app.start(main)
+    m.run()
+    assert isinstance(t.error, WrongSurfaceError), (
+        f"{helper} from a user thread gave {type(t.error).__name__}: {t.error}")
+
+
 def test_driverworks_kevent_in_a_user_thread_is_explained(m):
     from evtsim.api.driverworks import KEvent, KUstring
     app = m.process("app.exe")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import sys
 from functools import wraps
 
-from ..errors import WrongSurfaceError
+from ..errors import BadArgumentError, WrongSurfaceError
 
 KERNEL_PREFIXES = ("Ke", "Io", "Zw", "Nt", "Ob", "Ps", "Rtl", "Ex", "Mm")
+KERNEL_HELPERS = frozenset({"InitializeObjectAttributes", "CTL_CODE"})
 WIN32_ROUTINES = frozenset({
     "CreateEvent", "CreateEventA", "CreateEventW", "CreateEventEx", "OpenEvent",
     "SetEvent", "ResetEvent", "PulseEvent", "WaitForSingleObject",
@@ -90,6 +91,34 @@ def value_call(name: str, value, surface, frame) -> Call:
                 frame.f_code.co_filename)
 
 
+def learner_frame(depth: int = 1):
+    """Where the learner's code is making a call: the running thread's own generator
+    frame (scenario code counts as learner code), else the nearest frame outside evtsim."""
+    thread = running
+    gen = getattr(thread, "gen", None)
+    if gen is not None and gen.gi_frame is not None and gen.gi_running:
+        return gen.gi_frame
+    from ..errors import is_evtsim_frame
+    frame = sys._getframe(depth)
+    while frame.f_back is not None and is_evtsim_frame(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
+
+
+def helper(fn):
+    """A pure helper (a macro in C): it runs at once, and a wrong number of arguments
+    is explained rather than left as Python's TypeError."""
+    @wraps(fn)
+    def checked(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as error:
+            if error.__traceback__.tb_next is not None:
+                raise
+            raise BadArgumentError(f"{fn.__name__}: {error}") from None
+    return checked
+
+
 def syscall(impl):
     """Make `impl(self, ...)` a call factory: it returns a Call instead of running."""
     name = impl.__name__
@@ -130,7 +159,7 @@ class Surface:
         raise self._unknown(name)
 
     def _unknown(self, name: str) -> AttributeError:
-        is_kernel = name.startswith(KERNEL_PREFIXES)
+        is_kernel = name.startswith(KERNEL_PREFIXES) or name in KERNEL_HELPERS
         if self.surface_name == "win32" and is_kernel:
             return WrongSurfaceError(
                 f"{name} is a kernel routine; user-mode code ({self.thread.name}) cannot "

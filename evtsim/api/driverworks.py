@@ -17,8 +17,6 @@ starts Signaled). Each method is a kernel call, so it is yielded like any other.
 """
 from __future__ import annotations
 
-import sys
-
 from ..dispatcher import (Executive, KernelMode, NotificationEvent, SynchronizationEvent)
 from ..errors import BadArgumentError, EvtsimError, MissingYieldError, ProtocolError
 from ..objects import UNICODE_STRING
@@ -58,8 +56,7 @@ class KEvent:
         self.call_name = "KEvent"
         self.event = None
         self.handle = None
-        frame = sys._getframe(1)
-        self.line = frame.f_lineno
+        self.line = base.learner_frame().f_lineno
         api = _running_api("KEvent")
         api.thread.unyielded.append(self)
 
@@ -93,6 +90,7 @@ class KEvent:
         self.event, self.handle = impl(api, self.event_name)
         return self
 
+    @base.helper
     def IsValid(self) -> bool:
         """True once the event was opened (a plain method: no step)."""
         return self.event is not None
@@ -110,32 +108,39 @@ class KEvent:
                 f"this KEvent is not valid: yield its construction first, e.g. "
                 f"`TheEvent = yield {self!r}` (or it was invalidated).")
         impl = getattr(KernelApi, routine).impl
-        return base.new_call(api, routine, impl, (self.event, *args), sys._getframe(2))
+        return base.new_call(api, routine, impl, (self.event, *args), base.learner_frame())
 
+    @base.helper
     def Set(self, increment: int = 0, wait: bool = False):
         return self._call("KeSetEvent", increment, wait)
 
+    @base.helper
     def Clear(self):
         return self._call("KeClearEvent")
 
+    @base.helper
     def Reset(self):
         return self._call("KeResetEvent")
 
+    @base.helper
     def Pulse(self, increment: int = 0, wait: bool = False):
         return self._call("KePulseEvent", increment, wait)
 
+    @base.helper
     def State(self):
         return self._call("KeReadStateEvent")
 
+    @base.helper
     def Wait(self, mode=KernelMode, alertable: bool = False, timeout=None, reason=Executive):
         return self._call("KeWaitForSingleObject", reason, mode, alertable, timeout)
 
+    @base.helper
     def Invalidate(self):
         """Close the handle (if the event was opened by name) and forget the event."""
         if self.event is None:
             raise EvtsimError("this KEvent is already invalid")
         api = _running_api("KEvent.Invalidate")
-        return base.new_call(api, "ZwClose", KEvent._invalidate, (self,), sys._getframe(1))
+        return base.new_call(api, "ZwClose", KEvent._invalidate, (self,), base.learner_frame())
 
     @staticmethod
     def _invalidate(api: KernelApi, self: "KEvent"):

@@ -13,7 +13,7 @@ from ..objects import ObjectHeader, SymbolicLink, name_text
 from ..status import (OBJ_KERNEL_HANDLE, OBJ_OPENIF, STATUS_OBJECT_NAME_COLLISION,
                       STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_TYPE_MISMATCH,
                       STATUS_SUCCESS)
-from .base import Nested, syscall
+from .base import Nested, helper, syscall
 
 PASSIVE_LEVEL, DISPATCH_LEVEL = 0, 2
 
@@ -102,6 +102,7 @@ class IoRoutines:
         del parent.entries[leaf]
         return STATUS_SUCCESS
 
+    @helper
     def IoGetCurrentIrpStackLocation(self, Irp):
         """The IRP's stack location (a macro: it runs at once, no step needed)."""
         return self._irp(Irp, "IoGetCurrentIrpStackLocation").stack

@@ -31,7 +31,7 @@ from ..status import (EVENT_ALL_ACCESS, MAXIMUM_WAIT_OBJECTS, OBJ_CASE_INSENSITI
                       OBJ_PERMANENT, STATUS_ALERTED, STATUS_INVALID_PARAMETER,
                       STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
                       THREAD_WAIT_OBJECTS)
-from .base import Surface, syscall
+from .base import Surface, helper, syscall
 from .io_routines import IoRoutines
 
 PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL = 0, 1, 2, 31
@@ -301,7 +301,8 @@ class KernelApi(IoRoutines, Surface):
         return self.machine.time
 
     def _target(self, value, routine: str) -> Thread:
-        if not isinstance(value, Thread) or value.machine is not self.machine or value.is_dpc:
+        if (not isinstance(value, Thread) or value.machine is not self.machine or value.is_dpc
+                or value is self.machine.instructor):
             raise BadArgumentError(f"{routine} needs a thread of this machine, not {value!r}")
         return value
 
@@ -367,19 +368,25 @@ class KernelApi(IoRoutines, Surface):
         self.machine.dpc_queue.remove(Dpc)
         return True
 
+    def _label(self, name, prefix: str) -> str:
+        """evtsim's label for a new object: `name` (made unique) or Prefix1, Prefix2..."""
+        if name is None:
+            return self.machine.object_name(prefix)
+        if not isinstance(name, str) or not name:
+            raise BadArgumentError(f"name must be a non-empty string, not {name!r}")
+        return self.machine.unique_label(name)
+
     @syscall
     def KeInitializeTimer(self, name: str | None = None) -> KTIMER:
         """A notification timer, not signaled."""
-        label = self.machine.unique_label(name) if name else self.machine.object_name("Timer")
-        return KTIMER(self.machine, label, NotificationTimer)
+        return KTIMER(self.machine, self._label(name, "Timer"), NotificationTimer)
 
     @syscall
     def KeInitializeTimerEx(self, Type, name: str | None = None) -> KTIMER:
         if Type not in (NotificationTimer, SynchronizationTimer) or isinstance(Type, bool):
             raise BadArgumentError("KeInitializeTimerEx: Type is NotificationTimer or "
                                    "SynchronizationTimer")
-        label = self.machine.unique_label(name) if name else self.machine.object_name("Timer")
-        return KTIMER(self.machine, label, Type)
+        return KTIMER(self.machine, self._label(name, "Timer"), Type)
 
     def _arm(self, timer: KTIMER, due, period: int, dpc, routine: str) -> bool:
         if isinstance(due, bool) or not isinstance(due, int):
@@ -453,12 +460,14 @@ class KernelApi(IoRoutines, Surface):
                                    f"EVENT_ALL_ACCESS, not {value!r}")
         return value
 
+    @helper
     def InitializeObjectAttributes(self, ObjectName=None, Attributes=0, RootDirectory=None,
                                    SecurityDescriptor=None) -> OBJECT_ATTRIBUTES:
         """Fill in OBJECT_ATTRIBUTES (a macro: it runs at once, no step needed)."""
         return InitializeObjectAttributes(ObjectName, Attributes, RootDirectory,
                                           SecurityDescriptor)
 
+    @helper
     def RtlInitUnicodeString(self, SourceString) -> UNICODE_STRING:
         """Make a UNICODE_STRING (pure: it runs at once, no step needed)."""
         return RtlInitUnicodeString(SourceString)
