@@ -30,6 +30,7 @@ from .trace import Trace, TraceRecord
 BLOCKED = object()
 FOREVER = float("inf")
 MAX_IDLE_EXPIRIES = 10_000      # timer expiries in a row that ready no thread
+MAX_DPCS_IN_A_ROW = 10_000      # then the DPC watchdog stops the machine (0x133)
 PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL = 0, 1, 2
 
 
@@ -811,7 +812,8 @@ class Machine:
         moves to the next timer. An empty list means nothing can ever run again (or
         the machine has crashed). This is the choice point a schedule explorer uses.
         """
-        for _ in range(MAX_IDLE_EXPIRIES + 1):
+        idle = 0
+        while True:
             if self.raised is not None:
                 return [self.raised]
             self._service(None)
@@ -820,11 +822,13 @@ class Machine:
             if self.scheduler.ready:
                 return list(self.scheduler.ready)
             due = self._next_due()
+            if idle >= MAX_IDLE_EXPIRIES:           # only periodic timers tick
+                due, idle = self._next_wait_timeout(), 0
             if due is None:
                 return []
             if due > self.time:
                 self.time = due
-        return []
+            idle += 1
 
     def _check_steppable(self, thread: Thread) -> None:
         if not isinstance(thread, Thread) or thread.machine is not self:
@@ -904,7 +908,12 @@ class Machine:
             if thread is not None or self.scheduler.ready:
                 return thread
             due = self._next_due()
-            if due is None or (until is not None and due > until) or idle >= MAX_IDLE_EXPIRIES:
+            if idle >= MAX_IDLE_EXPIRIES:
+                # Only periodic timers tick: skip to the next thread's timeout (their
+                # missed periods are not made up), or stop if no thread has one.
+                due = self._next_wait_timeout()
+                idle = 0
+            if due is None or (until is not None and due > until):
                 if until is not None and self.time < until:
                     self.time = until
                 return None
@@ -920,6 +929,7 @@ class Machine:
         """
         if self.raised is not None:
             return
+        dpcs = 0
         while True:
             if self.timers.heap and self.timers.heap[0][0] <= self.time:
                 for action, payload in self.timers.pop_due(self.time):
@@ -927,6 +937,16 @@ class Machine:
                     if self.bugcheck:
                         return
             if not self.dpc_queue:
+                return
+            dpcs += 1
+            if dpcs > MAX_DPCS_IN_A_ROW:
+                dpc = self.dpc_queue[0]
+                self._crash(BugCheckSignal(
+                    0x133, "DPCs kept the processor too long",
+                    f"{MAX_DPCS_IN_A_ROW} DPCs ran one after another without letting a "
+                    f"thread run; the last one queued was {dpc.name}. A DPC that queues "
+                    f"itself again never lets the processor go, and Windows' DPC "
+                    f"watchdog stops the machine."), self.instructor, None)
                 return
             self._run_dpc(self.dpc_queue.popleft())
             if self.bugcheck:
@@ -937,6 +957,12 @@ class Machine:
         while heap and not self._timer_live(heap[0][2], heap[0][3]):
             heapq.heappop(heap)
         return heap[0][0] if heap else None
+
+    def _next_wait_timeout(self):
+        """The earliest time a waiting thread's timeout ends, or None."""
+        dues = [entry[0] for entry in self.timers.heap
+                if entry[2] == "wait" and self._timer_live(entry[2], entry[3])]
+        return min(dues) if dues else None
 
     @staticmethod
     def _timer_live(action, payload) -> bool:
@@ -1161,7 +1187,7 @@ class Machine:
             return
         timer = target
         if timer.period:
-            timer.due += timer.period
+            timer.due = self.time + timer.period      # missed periods are not made up
             self.timers.add(timer.due, "ktimer", timer, timer.generation)
         else:
             timer.due = None

@@ -27,9 +27,12 @@ def kernel_env():
     return env
 
 
-@pytest.mark.notebook
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path):
+NOTEBOOK_TIME_LIMIT = 60   # seconds for one run of one notebook (CI: 2 cores)
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+
+
+def run_notebook(path):
+    """Execute a fresh copy of the notebook; returns (executed notebook, error text)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -40,13 +43,46 @@ def test_notebook_runs_top_to_bottom(path):
         timeout=CELL_TIMEOUT,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
-    failure = None
     try:
         client.execute(env=kernel_env())
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-        failure = ANSI.sub("", str(error))
+        return nb, ANSI.sub("", str(error))
+    return nb, None
+
+
+def text_outputs(nb) -> list[str]:
+    """What each code cell showed as text: its streams joined (they may arrive in
+    pieces) and its text/plain results, with memory addresses masked."""
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        streams, plain = {}, []
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                streams[out.name] = streams.get(out.name, "") + out.text
+            elif "text/plain" in out.get("data", {}):
+                plain.append(out.data["text/plain"])
+        text = "".join(f"[{k}]{v}" for k, v in sorted(streams.items())) + "|".join(plain)
+        texts.append(ADDRESS.sub("0x…", text))
+    return texts
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom_twice_with_the_same_text(path):
+    import time
+    started = time.monotonic()
+    first, failure = run_notebook(path)
+    elapsed = time.monotonic() - started
     if failure:  # outside the except block, so pytest shows only this message
         pytest.fail(f"{path.name} failed:\n{failure}", pytrace=False)
+    assert elapsed < NOTEBOOK_TIME_LIMIT, f"{path.name} took {elapsed:.0f} s"
+    second, failure = run_notebook(path)
+    if failure:
+        pytest.fail(f"{path.name} failed on its second run:\n{failure}", pytrace=False)
+    for i, (a, b) in enumerate(zip(text_outputs(first), text_outputs(second))):
+        assert a == b, f"{path.name}: code cell {i} printed something else the second time"
 
 
 def test_there_is_at_least_one_notebook():
