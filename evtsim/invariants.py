@@ -19,13 +19,11 @@ The rules are the bookkeeping the Windows kernel keeps (ReactOS `ob/obref.c`,
   each; no thread is "running" between steps (except, after a bug check, the thread
   that crashed: the machine stopped in the middle of its step).
 
-The check is O(objects + threads + handles). While a step is being recorded, the
-thread that takes it is briefly out of the ready queue (the machine puts it back after
-the record); `check` finds that thread on the call stack and allows it that.
+The check is O(objects + threads + handles). The machine runs it between steps, once
+the stepping thread is back in the ready queue.
 """
 from __future__ import annotations
 
-import sys
 from collections import Counter
 
 from .errors import EvtsimError
@@ -174,18 +172,6 @@ def _check_dispatcher(machine) -> None:
 
 
 # --- the ready queue ----------------------------------------------------------------------
-def _stepping_thread(machine):
-    """The thread whose step is being recorded right now, if any (see the module doc)."""
-    from .machine import Machine
-    code = Machine._step_thread.__code__
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is code and frame.f_locals.get("self") is machine:
-            return frame.f_locals.get("thread")
-        frame = frame.f_back
-    return None
-
-
 def _check_ready_queue(machine) -> None:
     ready = machine.scheduler.ready
     in_queue: set[int] = set()
@@ -196,17 +182,12 @@ def _check_ready_queue(machine) -> None:
         if thread.state != "ready":
             raise InvariantViolation(
                 READY_QUEUE, f"{thread.name} is in the ready queue but is {thread.state}")
-    stepping = None
     for thread in machine.threads:
         state = thread.state
         if state == "ready":
             if id(thread) in in_queue:
                 continue
         elif state != "running":
-            continue
-        if stepping is None:
-            stepping = _stepping_thread(machine) or False
-        if thread is stepping:
             continue
         crash = machine.bugcheck
         if state == "running" and crash is not None and crash.thread == thread.name:

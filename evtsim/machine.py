@@ -237,6 +237,7 @@ class Machine:
         self._footprint: list = []
         self.raised: Thread | None = None   # a ready thread at DISPATCH_LEVEL or above
         self._acting = 0                    # > 0 while a routine runs (not an outside action)
+        self._in_step = False               # a thread's step is under way
         self._errored: Thread | None = None
         self._observers: list = []
         self._hooks: dict[str, list] = {}
@@ -534,12 +535,6 @@ class Machine:
     # --- what routines report while a step runs --------------------------------------
     def note_change(self, obj, old: int, new: int) -> None:
         self._changes.append((obj.name, old, new))
-
-    def note_release(self, thread: Thread) -> None:
-        self._released.append(thread.name)
-
-    def note_recheck(self, thread: Thread) -> None:
-        self._rechecked.append(thread.name)
 
     # --- the generator protocol -------------------------------------------------------
     def _advance(self, thread: Thread, value, exc: BaseException | None = None) -> None:
@@ -1025,6 +1020,15 @@ class Machine:
         return None
 
     def _step_thread(self, thread: Thread) -> None:
+        self._in_step = True
+        try:
+            self._step(thread)
+        finally:
+            self._in_step = False
+        if self.debug:
+            self._check_invariants()
+
+    def _step(self, thread: Thread) -> None:
         ready = self.scheduler.ready
         if ready[0] is thread:
             ready.popleft()
@@ -1171,9 +1175,13 @@ class Machine:
             self._rows.append(row)
         if self._hooks and self._hooks["after_step"]:
             self._notify("after_step", TraceRecord(*row))
-        if self.debug:
-            from .invariants import check
-            check(self)
+        if self.debug and not self._in_step:
+            self._check_invariants()
+
+    def _check_invariants(self) -> None:
+        """Debug mode: the machine's invariants hold between steps (evtsim.invariants)."""
+        from .invariants import check
+        check(self)
 
     # --- timers and DPCs --------------------------------------------------------------
     def _expire(self, action: str, payload) -> None:

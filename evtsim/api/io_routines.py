@@ -10,10 +10,9 @@ from ..errors import BadArgumentError, BugCheckSignal
 from ..io import (DEVICE_OBJECT, DRIVER_OBJECT, FILE_DEVICE_UNKNOWN, IO_WORKITEM, IRP,
                   PsThreadType, ThreadObject)
 from ..objects import ObjectHeader, SymbolicLink, name_text
-from ..status import (OBJ_KERNEL_HANDLE, OBJ_OPENIF, STATUS_OBJECT_NAME_COLLISION,
-                      STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_TYPE_MISMATCH,
-                      STATUS_SUCCESS)
-from .base import Nested, helper, syscall
+from ..status import (OBJ_KERNEL_HANDLE, STATUS_OBJECT_NAME_COLLISION,
+                      STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS)
+from .base import helper, syscall
 
 PASSIVE_LEVEL, DISPATCH_LEVEL = 0, 2
 
@@ -199,4 +198,4 @@ class IoRoutines:
         return STATUS_SUCCESS, handle
 
 
-__all__ = ["IoRoutines", "Nested", "OBJ_OPENIF", "STATUS_OBJECT_TYPE_MISMATCH"]
+__all__ = ["IoRoutines"]

@@ -9,8 +9,7 @@ sample; SEMANTICS sections 3 and 6.
 from __future__ import annotations
 
 from . import Feedback, exercise
-from .lesson00 import (as_status, need_generator_function, no_answer, status_text,
-                       thread_problem)
+from .lesson00 import as_status, need_generator_function, no_answer, status_text
 
 LESSON = "04-sharing-by-handle"
 MS = 10_000

@@ -13,7 +13,7 @@ from ..api.kernel import (Executive, KernelMode, NotificationEvent, Synchronizat
                           WaitAll)
 from ..machine import Machine
 from ..status import (EVENT_MODIFY_STATE, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE,
-                      STATUS_SUCCESS, STATUS_TIMEOUT, SYNCHRONIZE, WAIT_FAILED,
+                      STATUS_TIMEOUT, SYNCHRONIZE,
                       WAIT_OBJECT_0, access_names, name_of)
 from . import exercise
 

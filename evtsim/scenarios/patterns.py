@@ -2,9 +2,9 @@
 the WDK `general/event` sample)."""
 from __future__ import annotations
 
-from ..api.kernel import (Executive, KernelMode, NotificationEvent, WaitAny)
+from ..api.kernel import Executive, KernelMode, NotificationEvent
 from ..machine import Machine
-from ..status import STATUS_SUCCESS, STATUS_TIMEOUT
+from ..status import STATUS_SUCCESS
 from . import scenario
 
 MS = 10_000          # 100 ns units in a millisecond
@@ -91,4 +91,4 @@ def hardware_lock(policy: str = "round_robin", seed: int = 0, rounds: int = 2) -
     return m
 
 
-__all__ = ["notification_broadcast", "hardware_lock", "STATUS_TIMEOUT", "WaitAny"]
+__all__ = ["notification_broadcast", "hardware_lock"]

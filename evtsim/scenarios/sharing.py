@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..api.driverworks import KEvent, KUstring
 from ..api.kernel import (CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT,
                           IRP_MJ_CLEANUP, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED,
-                          Executive, ExEventObjectType, KernelMode, SynchronizationEvent)
+                          ExEventObjectType, KernelMode, SynchronizationEvent)
 from ..machine import Machine
 from ..status import (EVENT_MODIFY_STATE, INFINITE, STATUS_CANCELLED,
                       STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, STATUS_SUCCESS,
@@ -358,4 +358,4 @@ def boot_start_driver(policy: str = "round_robin", seed: int = 0,
 
 __all__ = ["EventDriver", "IOCTL_REGISTER_EVENT", "IOCTL_WAIT_FOR_HARDWARE",
            "handle_by_ioctl", "inverted_call", "driverstudio_tip", "driver_created_event",
-           "boot_start_driver", "Executive", "KernelMode"]
+           "boot_start_driver"]

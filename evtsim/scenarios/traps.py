@@ -6,7 +6,7 @@ KeWaitForSingleObject (IRQL rules), ObReferenceObjectByHandle / ObDereferenceObj
 """
 from __future__ import annotations
 
-from ..api.kernel import (APC_LEVEL, DISPATCH_LEVEL, Executive, KernelMode,
+from ..api.kernel import (DISPATCH_LEVEL, Executive, KernelMode,
                           NotificationEvent, SynchronizationEvent)
 from ..machine import Machine
 from ..status import INFINITE, STATUS_SUCCESS
@@ -215,5 +215,4 @@ def trap_leaked_reference(policy: str = "round_robin", seed: int = 0,
 
 
 __all__ = ["trap_wrong_context", "trap_pulse_lost_wakeup", "trap_two_sets_one_wake",
-           "trap_initially_signaled", "trap_wait_at_dispatch", "trap_leaked_reference",
-           "APC_LEVEL"]
+           "trap_initially_signaled", "trap_wait_at_dispatch", "trap_leaked_reference"]
