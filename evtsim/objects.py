@@ -6,9 +6,10 @@ conformance tests pin down on real Windows (`dlls/ntdll/tests/om.c`,
 
 * Names are looked up one component at a time from `\\` (or a root directory), following
   symbolic links; names compare case-sensitively unless OBJ_CASE_INSENSITIVE is given.
-* Creating a name that exists opens the existing object with OBJ_OPENIF
-  (STATUS_OBJECT_NAME_EXISTS, or STATUS_OBJECT_TYPE_MISMATCH for another type) and
-  fails with STATUS_OBJECT_NAME_COLLISION without it.
+* Creating a name that holds another object type fails with STATUS_OBJECT_TYPE_MISMATCH,
+  with or without OBJ_OPENIF (the type is checked first, as on Windows since Vista).
+  For the same type, OBJ_OPENIF opens the existing object (STATUS_OBJECT_NAME_EXISTS);
+  without it the create fails with STATUS_OBJECT_NAME_COLLISION.
 * Every object keeps a handle count and a pointer count (each handle also holds a
   pointer reference). At the last handle a temporary object's name leaves the
   namespace; at the last pointer reference the object is freed.
@@ -64,9 +65,9 @@ class ObjectType:
 
 
 # Generic mapping for events as Windows does it (Wine's advapi32 security tests, run on
-# Windows: read 0x20001, write 0x20002, execute 0x120000). SEMANTICS.md section 4 adds
-# SYNCHRONIZE to read and write, as ReactOS does; Windows does not, so a handle opened
-# for GENERIC_READ alone cannot be waited on. The lessons show this disagreement.
+# Windows: read 0x20001, write 0x20002, execute 0x120000; docs/semantics.md section 4).
+# ReactOS adds SYNCHRONIZE to read and write; Windows does not, so a handle opened for
+# GENERIC_READ alone cannot be waited on. Lesson 08 shows this disagreement.
 ExEventObjectType = ObjectType(
     "Event", READ_CONTROL | EVENT_QUERY_STATE, READ_CONTROL | EVENT_MODIFY_STATE,
     READ_CONTROL | SYNCHRONIZE, EVENT_ALL_ACCESS)
@@ -546,7 +547,7 @@ class ObjectManager:
         """Insert a new object (made by `make(security)`), or open the existing one.
 
         Returns (status, handle, object). Follows ObInsertObject: the name rules of
-        SEMANTICS.md section 3, the caller's default DACL when no descriptor is given,
+        docs/semantics.md section 3, the caller's default DACL when no descriptor is given,
         and access checks for user-mode callers opening an existing object.
         """
         self.machine.touched.append(self.root)      # the namespace, for the explorer

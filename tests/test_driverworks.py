@@ -5,7 +5,7 @@ it with WaitForSingleObject; the driver opens it as
 `KEvent(KUstring(L"\\BaseNamedObjects\\SynchEvent"), SynchronizationEvent)` and calls
 `TheEvent.Set()`, which returns the application from its wait. That held on NT4 and
 Windows 2000, where every named object lived in \\BaseNamedObjects. From Vista on an
-application's plain name goes to its session directory (SEMANTICS.md sections 3 and 6),
+application's plain name goes to its session directory (docs/semantics.md sections 3 and 6),
 so the driver opens (creates) a different event and the application keeps waiting;
 `Global\\SynchEvent` puts it back in \\BaseNamedObjects.
 """

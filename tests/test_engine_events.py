@@ -1,4 +1,4 @@
-"""SEMANTICS.md section 1, event state: one test per rule.
+"""docs/semantics.md section 1, event state: one test per rule.
 
 Events are made with the immediate surface `m.kernel`; the calls under test are made by
 simulated threads, so every one of them leaves a trace record whose `released` tuple

@@ -2,7 +2,7 @@
 sequences on events of random types and checks the event invariants after every rule.
 
 The test keeps its own model of every event (state and FIFO wait list) and of every
-waiter thread, written straight from SEMANTICS.md section 1:
+waiter thread, written straight from docs/semantics.md section 1:
 
 * a synchronization event releases at most one waiter per signal and is 0 after
   releasing one;
@@ -15,6 +15,7 @@ System threads that the test steps one at a time (manual policy).
 """
 from __future__ import annotations
 
+from budgets import examples
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, invariant,
@@ -187,6 +188,7 @@ class EventMachine(RuleBasedStateMachine):
         assert self.m.bugcheck is None
 
 
-EventMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40,
-                                          deadline=None)
+EventMachine.TestCase.settings = settings(max_examples=examples(150),
+                                          stateful_step_count=40, deadline=None,
+                                          derandomize=True)
 test_event_state_machine = EventMachine.TestCase

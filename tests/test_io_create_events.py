@@ -1,4 +1,4 @@
-"""SEMANTICS.md section 5: IoCreateNotificationEvent and IoCreateSynchronizationEvent,
+"""docs/semantics.md section 5: IoCreateNotificationEvent and IoCreateSynchronizationEvent,
 and the Zw event calls a driver uses beside them.
 
 Sources: Microsoft's IoCreateSynchronizationEvent and IoCreateNotificationEvent pages

@@ -1,6 +1,6 @@
 """The I/O manager (issue 4): drivers, devices, IRPs, work items, DPCs and process exit.
 
-Each test is one rule of SEMANTICS.md sections 6 and 7 and of the "Drivers and IOCTLs"
+Each test is one rule of docs/semantics.md sections 6 and 7 and of the "Drivers and IOCTLs"
 contract of DESIGN.md section 3, with exact values. The facts were checked against
 Microsoft's WDM pages (IoCompleteRequest, IoMarkIrpPending, IRP_MJ_CLEANUP,
 KeInsertQueueDpc, ObReferenceObjectByHandle, bug checks 0x44, 0xB8, 0x1E and 0xC9 with
@@ -366,7 +366,7 @@ def test_handle_sent_by_ioctl_names_the_apps_event_in_the_dispatch_routine():
     assert wait == WAIT_OBJECT_0
 
 
-# --- the same handle value in the wrong context (SEMANTICS section 6) ---------------------
+# --- the same handle value in the wrong context (docs/semantics.md section 6) ---------------------
 
 def _wrong_context_driver(m, context, own_event=False):
     """A driver whose IOCTL hands the app's handle value to a work item or a DPC.

@@ -1,4 +1,4 @@
-"""SEMANTICS.md section 3, handles and lifetime: one test per rule.
+"""docs/semantics.md section 3, handles and lifetime: one test per rule.
 
 Handle values and their reuse, kernel handles, handle and pointer counts, the name
 leaving the namespace at the last handle while a pointer keeps the object, freeing at

@@ -1,4 +1,4 @@
-"""SEMANTICS.md section 3, the namespace: one test per rule.
+"""docs/semantics.md section 3, the namespace: one test per rule.
 
 Directories and links, session directories, the `Global\\` and `Local\\` keywords, the
 NT4 single namespace, the machine before the Win32 subsystem, case-sensitive names,

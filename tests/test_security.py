@@ -1,4 +1,4 @@
-"""SEMANTICS.md section 4, security: one test per rule.
+"""docs/semantics.md section 4, security: one test per rule.
 
 Tokens and default DACLs, Microsoft KB 228785 (a named event a driver creates in the
 System process is refused to a standard user and wait-only for an administrator; made
@@ -14,9 +14,9 @@ event's handle has EVENT_ALL_ACCESS; OpenEvent with no access is ERROR_ACCESS_DE
 matching Wine `server/event.c` and the Windows kernel's ExpEventMapping. ReactOS
 `ob/obref.c` checks granted access only for user-mode references.
 
-Note: SEMANTICS.md section 4 says "read -> query+synchronize, write -> modify+synchronize".
-Windows does not add SYNCHRONIZE to GENERIC_READ or GENERIC_WRITE (that variant is
-ReactOS's own table); these tests follow Windows.
+Note: ReactOS's own table maps read to query+synchronize and write to modify+synchronize.
+Windows does not add SYNCHRONIZE to GENERIC_READ or GENERIC_WRITE; these tests follow
+Windows, as docs/semantics.md section 4 says.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""evtsim.status: the constants of SEMANTICS.md section 8, naming, severity, and the
+"""evtsim.status: the constants of docs/semantics.md section 8, naming, severity, and the
 NTSTATUS -> Win32 error mapping of RtlNtStatusToDosError."""
 import pytest
 

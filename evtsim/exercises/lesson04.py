@@ -4,7 +4,7 @@ event, where the reference is dropped, and what releases the app in the inverted
 
 Sources: Microsoft's IoCreateSynchronizationEvent / IoCreateNotificationEvent pages
 (the recommended method), the ObReferenceObjectByHandle page, the WDK general/event
-sample; SEMANTICS sections 3 and 6.
+sample; docs/semantics.md sections 3 and 6.
 """
 from __future__ import annotations
 

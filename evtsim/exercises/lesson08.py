@@ -1,11 +1,11 @@
 """Exercises for lesson 08: where the documentation and the kernel disagree.
 
-SEMANTICS.md section 9 lists the disagreements; the simulator does what Windows does
+docs/semantics.md section 9 lists the disagreements; the simulator does what Windows does
 (ReactOS `ke/eventobj.c`, `ke/wait.c`; Wine's conformance tests, run on Windows), and
 each checker below runs the small model it asks about. One more the team found: for an
 event, Windows maps GENERIC_READ to READ_CONTROL | EVENT_QUERY_STATE with no
-SYNCHRONIZE (Wine's advapi32 security tests), where ReactOS and SEMANTICS.md section 4
-add SYNCHRONIZE (see the comment in evtsim/objects.py).
+SYNCHRONIZE (Wine's advapi32 security tests), where ReactOS adds SYNCHRONIZE (see
+docs/semantics.md section 4 and the comment in evtsim/objects.py).
 """
 from __future__ import annotations
 
@@ -277,7 +277,7 @@ def open_and_wait(access: int) -> tuple:
     "must it <b>add</b> to GENERIC_READ so that the wait works? Answer with one constant.",
     ["Print <code>access_names(granted)</code> for the GENERIC_READ handle. Which right "
      "does a wait need?",
-     "ReactOS and SEMANTICS.md put it into GENERIC_READ for events; Windows does not."],
+     "ReactOS puts it into GENERIC_READ for events; Windows does not."],
     "SYNCHRONIZE",
     LESSON)
 def generic_read(answer):

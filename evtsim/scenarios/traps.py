@@ -20,7 +20,7 @@ MS = 10_000
     "trap_wrong_context",
     "Trap: the app's handle used from a work item (the wrong process)",
     "Microsoft, IoCreateSynchronizationEvent page (validate the handle in the creating "
-    "process's context); SEMANTICS section 6",
+    "process's context); docs/semantics.md section 6",
     "The work item runs in the System process, where the app's handle value names "
     "nothing: ObReferenceObjectByHandle returns STATUS_INVALID_HANDLE and the app waits "
     "for ever. Fixed: reference the handle in the dispatch routine and hand the "

@@ -1,10 +1,10 @@
-"""Write notebooks/08-docs-versus-kernel.ipynb: SEMANTICS.md section 9, each place where
+"""Write notebooks/08-docs-versus-kernel.ipynb: docs/semantics.md section 9, each place where
 the documentation and the kernel disagree, shown running; plus the generic mapping of
 GENERIC_READ on an event (Windows leaves out SYNCHRONIZE).
 
     .venv/bin/python tools/lessons/make_08.py
 """
-from notebook import code, lab, md, write
+from lessonkit import build, code, lab, md, write  # noqa: F401 (build: for the tests)
 
 FILENAME = "08-docs-versus-kernel.ipynb"
 PREFIX = "docs-vs-kernel"
