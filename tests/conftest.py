@@ -10,6 +10,12 @@ import inspect
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import settings
+
+# Every property test is the same run each time (derandomized, no example database) and
+# has no per-example deadline: a busy machine must never fail a test. Budgets: budgets.py.
+settings.register_profile("evtsim", deadline=None, derandomize=True, database=None)
+settings.load_profile("evtsim")
 
 
 def wait_single(k, obj, timeout=None, alertable=False, mode=None):

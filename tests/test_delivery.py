@@ -17,31 +17,22 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import exited, free_port, poll, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_LESSON = "notebooks/00-start-here.ipynb"
 START_URL = "/lab/tree/" + FIRST_LESSON
-SERVER_START_S = 90
 
 
 def readme() -> str:
     return (ROOT / "README.md").read_text(encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- Binder
@@ -117,16 +108,15 @@ def _redirect_of_root(app: str, tmp_path: Path) -> str:
 
     opener = urllib.request.build_opener(NoRedirect)
     base = f"http://127.0.0.1:{port}"
+    def answers():
+        try:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                return True
+        except OSError:
+            return False
+
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            assert server.poll() is None, log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
+        poll(answers, f"jupyter {app} did not start", died=exited(server, log))
         try:
             opener.open(f"{base}/?token={token}", timeout=10)
             pytest.fail("/ did not redirect")
@@ -138,13 +128,7 @@ def _redirect_of_root(app: str, tmp_path: Path) -> str:
             assert page.status == 200
         return target
     finally:
-        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(server.pid, sig)
-                server.wait(timeout=wait)
-                break
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                continue
+        stop(server)
 
 
 @pytest.mark.slow

@@ -1,15 +1,10 @@
 """The exercises of lessons 00-04: each checker accepts the right answer and rejects the
-common wrong ones with a reason; each hint ladder ends with the answer; the notebooks
-in notebooks/ are what tools/lessons/ generates.
+common wrong ones with a reason; each hint ladder ends with the answer. (That the
+notebooks are what tools/lessons/ writes is checked in test_notebooks.py.)
 
 The tests call the very checkers the notebooks call, through `get(id).check(answer)`.
 """
-import importlib.util
-import re
-import sys
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from evtsim.api.kernel import (IO_NO_INCREMENT, IRP_MJ_CLEANUP, ExEventObjectType,
@@ -19,7 +14,6 @@ from evtsim.status import (EVENT_MODIFY_STATE, STATUS_ACCESS_DENIED, STATUS_INVA
                            STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, STATUS_TIMEOUT,
                            SYNCHRONIZE)
 
-ROOT = Path(__file__).resolve().parent.parent
 MS = 10_000
 IDS = ["00-set-returns", "00-write-a-waiter", "01-how-many-released", "01-sync-released",
        "01-state-after", "02-first-wait", "02-one-per-signal", "02-irql",
@@ -336,40 +330,3 @@ def test_04_inverted_call_is_released_by_io_complete_request():
     rejects("04-inverted", "KeSetEvent", "no shared event")
     rejects("04-inverted", "IoMarkIrpPending", "finishes")
     rejects("04-inverted", "SetEvent")
-
-
-# --- the generated notebooks ---------------------------------------------------------------
-GENERATORS = sorted((ROOT / "tools" / "lessons").glob("make_0[0-4].py"))
-
-
-def load_generator(path):
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec = importlib.util.spec_from_file_location(f"lesson_generator_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(path.parent))
-
-
-def test_there_is_a_generator_for_each_of_notebooks_00_to_04():
-    assert [p.stem for p in GENERATORS] == [f"make_0{i}" for i in range(5)]
-
-
-@pytest.mark.parametrize("path", GENERATORS, ids=[p.stem for p in GENERATORS])
-def test_committed_notebook_is_what_its_generator_writes(path):
-    generator = load_generator(path)
-    built = generator.build(generator.CELLS, generator.PREFIX)
-    committed = nbformat.read(ROOT / "notebooks" / generator.FILENAME, as_version=4)
-    assert nbformat.writes(built) == nbformat.writes(committed), (
-        f"notebooks/{generator.FILENAME} differs from what {path.name} writes; run "
-        f".venv/bin/python tools/lessons/{path.name}")
-
-
-@pytest.mark.parametrize("path", GENERATORS, ids=[p.stem for p in GENERATORS])
-def test_every_exercise_a_notebook_uses_exists(path):
-    generator = load_generator(path)
-    used = {m for cell in generator.CELLS for m in re.findall(r'\bget\("(\d\d-[^"]+)"\)', cell.source)}
-    assert used, f"{path.name} uses no exercise"
-    assert used <= set(IDS)

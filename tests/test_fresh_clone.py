@@ -18,23 +18,22 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import exited, free_port, poll, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CLONE_S = 120
 INSTALL_AND_START_S = 900      # first run: make .venv, install the kit, start JupyterLab
 TEST_COMMAND_S = 900
-STOP_S = 20
 
+# Both tests use one clone (the second finds the .venv the first made); with
+# --dist loadfile they run on one worker.
 pytestmark = pytest.mark.slow
 
 
@@ -64,39 +63,6 @@ def clean_env(tmp: Path) -> dict:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tail(path: Path, lines: int = 60) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no output)"
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop proc and everything it started (JupyterLab, its kernels), in bounded time."""
-    if proc.poll() is None:
-        for sig, wait in ((signal.SIGTERM, STOP_S), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(proc.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                break
-            try:
-                proc.wait(timeout=wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-    # the group may outlive its leader (a kernel): end it too
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 class Answer:
     def __init__(self, status, url, headers, body):
         self.status, self.url, self.headers, self.body = status, url, headers, body
@@ -120,6 +86,9 @@ def get(url: str, timeout: float = 5) -> Answer:
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
     if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run on a git checkout with git installed: this test "
+                        "clones it")
         pytest.skip("not a git checkout: there is nothing to clone")
     tmp = tmp_path_factory.mktemp("fresh")
     target = tmp / "evtsim"
@@ -130,10 +99,12 @@ def clone(tmp_path_factory):
 
 
 def test_lab_command_sets_up_and_serves_jupyterlab_with_a_token(clone):
+    """The README's lab command on a fresh clone. It takes about a minute, longer than
+    the other tests: it really makes a virtual environment and installs JupyterLab into
+    it (from pip's cache when there is one), as a learner's first run does."""
     tmp, repo = clone
     port = free_port()
     log_path = tmp / "lab.log"
-    start = time.monotonic()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [python3(), "run.py", "lab", "--port", str(port), "--no-browser",
@@ -141,28 +112,23 @@ def test_lab_command_sets_up_and_serves_jupyterlab_with_a_token(clone):
             cwd=repo, env=clean_env(tmp), stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+
+    def token_that_works():
+        found = re.search(rf"127\.0\.0\.1:{port}/\S*?token=([0-9a-f]+)",
+                          log_path.read_text(errors="replace"))
+        if not found:
+            return None
+        try:
+            ok = get(f"{base}/api/status?token={found.group(1)}", timeout=3).status == 200
+        except OSError:
+            return None
+        return found.group(1) if ok else None
+
     try:
-        token = None
-        deadline = start + INSTALL_AND_START_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"`python3 run.py lab` exited with {proc.returncode}:\n"
-                            + tail(log_path))
-            if time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab did not answer within {INSTALL_AND_START_S} s:\n"
-                            + tail(log_path))
-            if token is None:
-                found = re.search(rf"127\.0\.0\.1:{port}/\S*?token=([0-9a-f]+)",
-                                  log_path.read_text(errors="replace"))
-                token = found and found.group(1)
-            if token:
-                try:
-                    if get(f"{base}/api/status?token={token}", timeout=3).status == 200:
-                        break
-                except OSError:
-                    pass
-            time.sleep(0.5)
-        ready_s = time.monotonic() - start
+        # The first run makes .venv and installs the kit: the one long wait of the suite.
+        token = poll(token_that_works, "`python3 run.py lab` did not serve JupyterLab",
+                     died=exited(proc, log_path), every_s=0.5,
+                     limit_s=INSTALL_AND_START_S)
 
         # It listens on 127.0.0.1 and refuses anyone without the token.
         assert get(f"{base}/api/contents").status == 403
@@ -180,7 +146,6 @@ def test_lab_command_sets_up_and_serves_jupyterlab_with_a_token(clone):
         assert (repo / ".venv").is_dir()
         text = log_path.read_text(errors="replace")
         assert "Creating the virtual environment" in text
-        print(f"lab command: environment made and JupyterLab answering after {ready_s:.0f} s")
     finally:
         stop(proc)
     assert proc.poll() is not None
@@ -189,8 +154,9 @@ def test_lab_command_sets_up_and_serves_jupyterlab_with_a_token(clone):
 
 
 def test_test_command_completes_the_environment_and_passes(clone):
+    """The README's test command on the same clone: it installs the test extra into the
+    clone's .venv (20-40 s: real pip work) and runs a small part of the suite."""
     tmp, repo = clone
-    start = time.monotonic()
     proc = subprocess.run(
         [python3(), "run.py", "test", "tests/test_packaging.py", "-q", "-p", "no:cacheprovider"],
         cwd=repo, env=clean_env(tmp), stdin=subprocess.DEVNULL, capture_output=True,
@@ -199,4 +165,3 @@ def test_test_command_completes_the_environment_and_passes(clone):
     assert proc.returncode == 0, output[-6000:]
     assert re.search(r"^\d+ passed", proc.stdout, re.M), output[-3000:]
     assert (repo / ".venv" / "evtsim-install.json").is_file()
-    print(f"test command: done in {time.monotonic() - start:.0f} s")

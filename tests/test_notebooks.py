@@ -6,8 +6,10 @@ would run it in JupyterLab. The repository root is put on the kernel's PYTHONPAT
 the notebooks test this checkout of evtsim, installed or not.
 """
 
+import importlib.util
 import os
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -16,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-CELL_TIMEOUT = 120  # seconds, per cell
+CELL_TIMEOUT = 300  # seconds, per cell: a hang guard (tests/servers.py), not a speed claim
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -27,7 +29,6 @@ def kernel_env():
     return env
 
 
-NOTEBOOK_TIME_LIMIT = 60   # seconds for one run of one notebook (CI: 2 cores)
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 
 
@@ -71,13 +72,9 @@ def text_outputs(nb) -> list[str]:
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom_twice_with_the_same_text(path):
-    import time
-    started = time.monotonic()
     first, failure = run_notebook(path)
-    elapsed = time.monotonic() - started
     if failure:  # outside the except block, so pytest shows only this message
         pytest.fail(f"{path.name} failed:\n{failure}", pytrace=False)
-    assert elapsed < NOTEBOOK_TIME_LIMIT, f"{path.name} took {elapsed:.0f} s"
     second, failure = run_notebook(path)
     if failure:
         pytest.fail(f"{path.name} failed on its second run:\n{failure}", pytrace=False)
@@ -103,3 +100,45 @@ def test_committed_notebook_has_no_outputs_or_execution_counts(path):
         f"{path.name} was saved with outputs; clear them (Edit > Clear Outputs of All Cells) "
         "or regenerate it from tools/:\n  " + "\n  ".join(dirty)
     )
+
+
+# --- the generated notebooks ---------------------------------------------------------------
+GENERATORS = sorted((ROOT / "tools" / "lessons").glob("make_*.py"))
+LESSONS = sorted(p for p in NOTEBOOKS if re.match(r"\d\d-", p.name))
+
+
+def load_generator(path):
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec = importlib.util.spec_from_file_location(f"lesson_generator_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(path.parent))
+
+
+def test_every_numbered_lesson_has_a_generator():
+    written = sorted(load_generator(p).FILENAME for p in GENERATORS)
+    assert written == [p.name for p in LESSONS]
+
+
+@pytest.mark.parametrize("path", GENERATORS, ids=[p.stem for p in GENERATORS])
+def test_committed_notebook_is_what_its_generator_writes(path):
+    generator = load_generator(path)
+    built = generator.build(generator.CELLS, generator.PREFIX)
+    committed = nbformat.read(ROOT / "notebooks" / generator.FILENAME, as_version=4)
+    assert nbformat.writes(built) == nbformat.writes(committed), (
+        f"notebooks/{generator.FILENAME} differs from what {path.name} writes; run "
+        f".venv/bin/python tools/lessons/{path.name}")
+
+
+@pytest.mark.parametrize("path", GENERATORS, ids=[p.stem for p in GENERATORS])
+def test_every_exercise_a_notebook_uses_exists(path):
+    from evtsim.exercises import REGISTRY, all_exercises
+    all_exercises()
+    generator = load_generator(path)
+    used = {m for cell in generator.CELLS
+            for m in re.findall(r'\bget\("(\d\d-[^"]+)"\)', cell.source)}
+    assert used, f"{path.name} uses no exercise"
+    assert used <= set(REGISTRY), sorted(used - set(REGISTRY))

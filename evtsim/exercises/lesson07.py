@@ -149,6 +149,34 @@ def judge3(m: Machine):
     return True
 
 
+# --- the repairs: the answers the hint ladders end with, and what the lesson shows ---------
+def good_signaller(k, work):
+    yield k.KeSetEvent(work, 0, False)
+
+
+def good_producer(k, ready, taken, items):
+    for item in ("item1", "item2"):
+        items.append(item)
+        yield k.KeSetEvent(ready, 0, False)
+        yield k.KeWaitForSingleObject(taken, Executive, KernelMode, False, None)
+
+
+def good_driver(k, who, hw):
+    lock, handle = yield k.IoCreateSynchronizationEvent(LOCK_NAME)
+    yield k.KeWaitForSingleObject(lock, Executive, KernelMode, False, None)
+    yield from hw.use(k, who)
+    yield k.KeSetEvent(lock, 0, False)
+    yield k.ZwClose(handle)
+
+
+REPAIRS = {1: good_signaller, 2: good_producer, 3: good_driver}
+
+
+def repair_source(n: int) -> str:
+    """The source of level n's repair, named as the learner writes it (no `good_`)."""
+    return inspect.getsource(REPAIRS[n]).replace("def good_", "def ", 1).strip()
+
+
 # --- the levels, playing and verifying ------------------------------------------------
 @dataclass
 class Level:
@@ -261,26 +289,18 @@ _REPAIR = {
     1: ("Write <code>signaller(k, work)</code> so that the worker gets the work in every "
         "schedule.",
         ["Which call leaves the event signaled when nobody is waiting yet?",
-         "An auto-reset event that is set stays set until one wait takes it."],
-        "def signaller(k, work):\n    yield k.KeSetEvent(work, 0, False)"),
+         "An auto-reset event that is set stays set until one wait takes it."]),
     2: ("Write <code>producer(k, ready, taken, items)</code> so that each consumer gets "
         "one item in every schedule.",
         ["Do not signal again while the last signal is still unused.",
          "After each KeSetEvent(ready), wait on taken: the consumer sets it when it has "
-         "taken the item."],
-        "def producer(k, ready, taken, items):\n    for item in ('item1', 'item2'):\n"
-        "        items.append(item)\n        yield k.KeSetEvent(ready, 0, False)\n"
-        "        yield k.KeWaitForSingleObject(taken, Executive, KernelMode, False, None)"),
+         "taken the item."]),
     3: ("Write <code>driver(k, who, hw)</code> so that the two drivers never use the "
         "hardware together, in every schedule. Use the hardware with "
         "<code>yield from hw.use(k, who)</code>.",
         ["Read the IoCreateSynchronizationEvent page: it is made for exactly this.",
          "A wait on a synchronization event takes the signal in the same step, so no "
-         "KeClearEvent is needed (and no gap is left)."],
-        "def driver(k, who, hw):\n    lock, handle = yield k.IoCreateSynchronizationEvent("
-        "LOCK_NAME)\n    yield k.KeWaitForSingleObject(lock, Executive, KernelMode, False, "
-        "None)\n    yield from hw.use(k, who)\n    yield k.KeSetEvent(lock, 0, False)\n"
-        "    yield k.ZwClose(handle)"),
+         "KeClearEvent is needed (and no gap is left)."]),
 }
 
 for _n, _level in LEVELS.items():
@@ -290,11 +310,12 @@ for _n, _level in LEVELS.items():
              f"breaks the driver: {_what}. After your list the other steps run as in the "
              f"friendly test ({_level.friendly}).",
              _hints, _answer, LESSON)(_break_checker(_level))
-    _question, _hints, _answer = _REPAIR[_n]
+    _question, _hints = _REPAIR[_n]
     exercise(f"07-level{_n}-repair", f"Level {_n} ({_level.title}): {_question}",
-             _hints, _answer, LESSON)(_repair_checker(_level))
+             _hints, repair_source(_n), LESSON)(_repair_checker(_level))
 
 
 __all__ = ["LEVELS", "Level", "Hardware", "level1", "level2", "level3", "judge1", "judge2",
            "judge3", "buggy_signaller", "buggy_producer", "buggy_driver", "worker",
-           "consumer", "LOCK_NAME"]
+           "consumer", "LOCK_NAME", "good_signaller", "good_producer", "good_driver",
+           "REPAIRS", "repair_source"]

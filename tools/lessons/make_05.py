@@ -3,7 +3,7 @@ security of a driver-created event (KB 228785) and the boot-start caveat.
 
     .venv/bin/python tools/lessons/make_05.py
 """
-from notebook import code, lab, md, write
+from lessonkit import build, code, lab, md, write  # noqa: F401 (build: for the tests)
 
 FILENAME = "05-sharing-by-name.ipynb"
 PREFIX = "sharing-by-name"

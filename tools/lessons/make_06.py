@@ -3,7 +3,7 @@ a clear that races a set, the IRQL rule (bug check 0xC4), leaked references and 
 
     .venv/bin/python tools/lessons/make_06.py
 """
-from notebook import code, lab, md, write
+from lessonkit import build, code, lab, md, write  # noqa: F401 (build: for the tests)
 
 FILENAME = "06-pitfalls-and-races.ipynb"
 PREFIX = "pitfalls"

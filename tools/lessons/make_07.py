@@ -3,7 +3,7 @@ steps threads by hand to break a driver, then repairs it; the explorer verifies.
 
     .venv/bin/python tools/lessons/make_07.py
 """
-from notebook import code, lab, md, write
+from lessonkit import build, code, lab, md, write  # noqa: F401 (build: for the tests)
 
 FILENAME = "07-play-the-scheduler.ipynb"
 PREFIX = "play-scheduler"
@@ -205,24 +205,12 @@ display(evtsim.plot.timeline(m))
 And the repairs (these are the answers; try the levels first):
 """),
     code("""
-def good_signaller(k, work):
-    yield k.KeSetEvent(work, 0, False)
+from evtsim.exercises.lesson07 import REPAIRS, repair_source
 
-def good_producer(k, ready, taken, items):
-    for item in ("item1", "item2"):
-        items.append(item)
-        yield k.KeSetEvent(ready, 0, False)
-        yield k.KeWaitForSingleObject(taken, Executive, KernelMode, False, None)
-
-def good_driver(k, who, hw):
-    lock, handle = yield k.IoCreateSynchronizationEvent(LOCK_NAME)
-    yield k.KeWaitForSingleObject(lock, Executive, KernelMode, False, None)
-    yield from hw.use(k, who)
-    yield k.KeSetEvent(lock, 0, False)
-    yield k.ZwClose(handle)
-
-for n, fix in ((1, good_signaller), (2, good_producer), (3, good_driver)):
+for n, fix in REPAIRS.items():
+    print(repair_source(n))
     print(f"Level {n}:", LEVELS[n].verify(fix).verdict)
+    print()
 """),
     md("""
 ## Summary
