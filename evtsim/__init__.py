@@ -9,9 +9,9 @@ from .errors import (BadArgumentError, BugCheckError, EvtsimError, MachineStateE
                      WrongSurfaceError)
 from .machine import BugCheckInfo, DeadlockReport, Machine, Process, RunResult
 from .scheduler import Thread, WaitInfo
-from .trace import TraceRecord
-
-__version__ = "0.1.0"
+from .records import TraceRecord
+from .version import __version__
+from . import trace  # noqa: F401,E402  (evtsim.trace.save/load/replay after `import evtsim`)
 
 __all__ = [
     "Machine", "Process", "Thread", "WaitInfo", "RunResult", "BugCheckInfo",

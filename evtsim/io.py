@@ -21,7 +21,7 @@ STATUS_INVALID_DEVICE_REQUEST, as on Windows.
 """
 from __future__ import annotations
 
-from .api.base import Nested
+from .calls import Nested, value_call
 from .dispatcher import KEVENT, KernelMode, NotificationEvent, WaitAny
 from .errors import BadArgumentError, BugCheckSignal
 from .objects import ObjectHeader, ObjectType, IoDeviceObjectType, IoFileObjectType
@@ -167,7 +167,6 @@ class IO_STACK_LOCATION:
         self.Parameters = _Parameters(irp.IoControlCode, irp.InputBuffer)
 
     def __evtsim_call__(self, api, frame):
-        from .api.base import value_call
         return value_call("IoGetCurrentIrpStackLocation", self, api, frame)
 
 

@@ -41,14 +41,20 @@ class WaitInfo:
         self.since_seq = since_seq
         self.line = line
 
+    def label(self) -> tuple:
+        """`("Wait", ("Go",))`, `("WaitAny", ("EvA", "EvB"))` or `("Delay", ())`: what a
+        trace record's `waits` field holds."""
+        names = tuple(o.name for o in self.objects)
+        if not names:
+            return ("Delay", ())
+        if len(names) == 1:
+            return ("Wait", names)
+        return ("WaitAll" if self.wait_type == 0 else "WaitAny", names)
+
     def describe(self) -> str:
         """`WaitAny(EvA, EvB)`, `Wait(Go)` or `Delay` — the label on a waiting span."""
-        names = ", ".join(o.name for o in self.objects)
-        if not self.objects:
-            return "Delay"
-        if len(self.objects) == 1:
-            return f"Wait({names})"
-        return f"{'WaitAll' if self.wait_type == 0 else 'WaitAny'}({names})"
+        kind, names = self.label()
+        return kind if kind == "Delay" else f"{kind}({', '.join(names)})"
 
 
 class Thread:
@@ -60,6 +66,7 @@ class Thread:
         self.name = name
         self.mode = mode
         self.is_dpc = is_dpc
+        self.kind = "dpc" if is_dpc else "thread"      # records.KINDS: who takes a step
         self.api = None
         self.gen = None
         self.state = READY
@@ -256,6 +263,11 @@ class Timers:
         return len(self.heap)
 
 
-__all__ = ["Thread", "WaitInfo", "KDPC", "Scheduler", "Policy", "RoundRobin", "RunUntilBlock",
+# Limits of the run loop: timer expiries in a row that ready no thread, and DPCs in a
+# row before the DPC watchdog stops the machine (bug check 0x133).
+MAX_IDLE_EXPIRIES = 10_000
+MAX_DPCS_IN_A_ROW = 10_000
+
+__all__ = ["MAX_IDLE_EXPIRIES", "MAX_DPCS_IN_A_ROW", "Thread", "WaitInfo", "KDPC", "Scheduler", "Policy", "RoundRobin", "RunUntilBlock",
            "SeededRandom", "Manual", "POLICIES", "Timers", "READY", "RUNNING",
            "WAITING", "TERMINATED", "KernelMode"]

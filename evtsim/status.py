@@ -13,6 +13,9 @@ gives `"SYNCHRONIZE | EVENT_MODIFY_STATE"`. Nothing here imports the rest of evt
 
 # --- NTSTATUS -------------------------------------------------------------------------
 # Success (severity 0): wait results and informational successes.
+# IRQLs (the interrupt request levels of wdm.h), defined once for the whole kit.
+PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL = 0, 1, 2, 31
+
 STATUS_SUCCESS = 0x00000000
 STATUS_WAIT_0 = 0x00000000
 # STATUS_WAIT_1 .. STATUS_WAIT_63 (wait-any result for object i) are made below.

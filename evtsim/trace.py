@@ -1,126 +1,16 @@
-"""Trace records: one per step, the raw material of every view.
+"""Trace files: save a run as JSON, load it back, replay it, and export it.
 
-A record says who ran (`thread`, `process`), what it called (`op`, `args`), what came
-back (`result`), which threads the call released (`released`), the thread's state after
-the step, the learner's source line, and which objects changed signal state. Values are
-kept as Python objects for speed; `to_dict` turns them into plain JSON values whose text
-never depends on memory addresses, so the same run gives the same bytes.
+A machine's trace is a list of records (evtsim.records). This module writes the run
+around them to a file (what built it, what was done to it from outside, who took part),
+reads such files back, and replays them; the engine is deterministic, so a replay
+gives the same records.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from collections.abc import Sequence
-
-__all__ = ["TraceRecord", "Trace", "describe"]
-
-
-def describe(value: Any):
-    """A JSON-ready, address-free description of an argument or result."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [describe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): describe(v) for k, v in value.items()}
-    name = getattr(value, "name", None)
-    if isinstance(name, str):
-        return name
-    qualname = getattr(value, "__qualname__", None)
-    if isinstance(qualname, str):
-        return qualname
-    return type(value).__name__
-
-
-class TraceRecord:
-    """What one step did."""
-
-    __slots__ = ("seq", "time", "thread", "process", "op", "args", "result",
-                 "released", "state", "line", "changes", "note")
-
-    def __init__(self, seq, time, thread, process, op, args, result, released,
-                 state, line, changes, note=None):
-        self.seq = seq
-        self.time = time
-        self.thread = thread
-        self.process = process
-        self.op = op
-        self.args = args
-        self.result = result
-        self.released = released
-        self.state = state
-        self.line = line
-        self.changes = changes
-        self.note = note
-
-    def to_dict(self) -> dict:
-        return {
-            "seq": self.seq, "time": self.time, "thread": self.thread,
-            "process": self.process, "op": self.op,
-            "args": describe(self.args), "result": describe(self.result),
-            "released": list(self.released), "state": self.state, "line": self.line,
-            "changes": [list(c) for c in self.changes], "note": self.note,
-        }
-
-    def row(self) -> tuple:
-        return tuple(getattr(self, f) for f in self.__slots__)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, TraceRecord) and self.row() == other.row()
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        released = f" released={list(self.released)}" if self.released else ""
-        note = f" ({self.note})" if self.note else ""
-        return (f"<#{self.seq} t={self.time} {self.thread}: {self.op} -> "
-                f"{describe(self.result)!r}{released}{note}>")
-
-
-class Trace(Sequence):
-    """The machine's trace: reads as a list of TraceRecord.
-
-    Steps append plain tuples (cheap, and invisible to the cyclic garbage collector
-    once they hold only names and numbers); a TraceRecord is made when one is read.
-    """
-
-    __slots__ = ("_rows",)
-
-    def __init__(self, rows=None):
-        self._rows: list[tuple] = rows if rows is not None else []
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [TraceRecord(*row) for row in self._rows[index]]
-        return TraceRecord(*self._rows[index])
-
-    def __iter__(self):
-        for row in self._rows:
-            yield TraceRecord(*row)
-
-    def append(self, record: TraceRecord) -> None:
-        self._rows.append(record.row())
-
-    def to_dicts(self) -> list[dict]:
-        return [record.to_dict() for record in self]
-
-    def __eq__(self, other) -> bool:
-        """Same steps, compared as their JSON form (so runs of two machines compare)."""
-        if isinstance(other, Trace):
-            return self._rows == other._rows or self.to_dicts() == other.to_dicts()
-        try:
-            return self.to_dicts() == [record.to_dict() for record in other]
-        except AttributeError:
-            return NotImplemented
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        return f"<Trace of {len(self)} records>"
-
+from .errors import BadArgumentError, BugCheckError, MachineStateError
+from .records import KINDS, RESUMED, Trace, TraceRecord, describe, from_note
+from .version import __version__
+from .perfetto import to_perfetto  # the export lives there; the contract names it here
 
 # --- trace files ---------------------------------------------------------------------
 # A trace file is one JSON object: what built the run (scenario name and parameters,
@@ -130,10 +20,10 @@ class Trace(Sequence):
 # come out the same, and `replay` checks that they do.
 
 FORMAT = "evtsim-trace"
-VERSION = 1
-RECORD_FIELDS = TraceRecord.__slots__
-
-from .errors import BadArgumentError, BugCheckError, MachineStateError  # noqa: E402
+VERSION = 2                 # version 2: typed record fields; version 1 (0.1.0): a note
+READS = (1, 2)
+RECORD_FIELDS = TraceRecord._fields
+V1_RECORD_FIELDS = RECORD_FIELDS[:11] + ("note",)
 
 
 class TraceFileError(BadArgumentError):
@@ -150,7 +40,7 @@ class SavedTrace(Trace):
 
     __slots__ = ("scenario", "params", "policy", "seed", "step_time", "namespace", "time",
                  "actions", "processes", "threads", "objects", "bugcheck", "evtsim",
-                 "source")
+                 "source", "version")
 
     def __init__(self, rows, **meta):
         super().__init__(rows)
@@ -210,7 +100,6 @@ def to_data(machine) -> dict:
     """The trace file's content for a machine (or a SavedTrace), as plain JSON values."""
     if isinstance(machine, SavedTrace):
         return machine.to_data()
-    from . import __version__
     from .timeline import view_of
     view = view_of(machine)
     name, params = machine.scenario if machine.scenario is not None else (None, None)
@@ -309,9 +198,11 @@ def from_data(data, source: str = "trace") -> SavedTrace:
         bad("format", f"must be {FORMAT!r}, found {shown(data.get('format'))} (this is not "
                       f"an evtsim trace file)")
     version = need(data, "version", int, "")
-    if version != VERSION:
+    if version not in READS:
         newer = " (written by a newer evtsim: upgrade evtsim)" if version > VERSION else ""
-        bad("version", f"is {version}; this evtsim reads version {VERSION}{newer}")
+        bad("version", f"is {version}; this evtsim reads versions "
+                       f"{', '.join(map(str, READS))}{newer}")
+    fields = V1_RECORD_FIELDS if version == 1 else RECORD_FIELDS
     scenario = data.get("scenario")
     name, params = None, None
     if scenario is not None:
@@ -376,7 +267,7 @@ def from_data(data, source: str = "trace") -> SavedTrace:
         where = f"records[{i}]"
         if not isinstance(r, dict):
             bad(where, f"must be a JSON object, found {shown(r)}")
-        extra = set(r) - set(RECORD_FIELDS)
+        extra = set(r) - set(fields)
         if extra:
             bad(f"{where}.{sorted(extra)[0]}", "is not a record field")
         seq = need(r, "seq", int, where)
@@ -404,14 +295,46 @@ def from_data(data, source: str = "trace") -> SavedTrace:
             if not (isinstance(c, list) and len(c) == 3 and isinstance(c[0], str)
                     and all(isinstance(v, int) and not isinstance(v, bool) for v in c[1:])):
                 bad(f"{where}.changes[{j}]", f"must be [object, old, new], found {shown(c)}")
-        note = need(r, "note", str, where, optional=True)
-        rows.append((seq, t, thread, process, op, args, r["result"], tuple(released),
-                     state, line, tuple(tuple(c) for c in changes), note))
+        if version == 1:
+            typed = from_note(need(r, "note", str, where, optional=True), thread)
+        else:
+            typed = _typed_fields(r, where, need, bad, shown)
+        rows.append(TraceRecord(seq, t, thread, process, op, args, r["result"],
+                                tuple(released), state, line,
+                                tuple(tuple(c) for c in changes), **typed))
     return SavedTrace(rows, scenario=name, params=params, policy=policy, seed=seed,
                       step_time=step_time, namespace=namespace, time=time,
                       actions=actions, processes=processes, threads=threads,
                       objects=objects, bugcheck=bugcheck, evtsim=data.get("evtsim"),
-                      source=source)
+                      source=source, version=version)
+
+
+def _typed_fields(r: dict, where: str, need, bad, shown) -> dict:
+    """The version-2 fields of one record, each checked against the format."""
+    def names(field):
+        value = need(r, field, list, where)
+        if not all(isinstance(n, str) for n in value):
+            bad(f"{where}.{field}", f"must be a list of strings, found {shown(value)}")
+        return tuple(value)
+
+    kind = need(r, "kind", str, where)
+    if kind not in KINDS:
+        bad(f"{where}.kind", f"must be one of {', '.join(KINDS)}, found {kind!r}")
+    waits = need(r, "waits", list, where, optional=True)
+    if waits is not None:
+        if not (len(waits) == 2 and waits[0] in ("Wait", "WaitAny", "WaitAll", "Delay")
+                and isinstance(waits[1], list)
+                and all(isinstance(n, str) for n in waits[1])):
+            bad(f"{where}.waits", f"must be [Wait|WaitAny|WaitAll|Delay, [object names]], "
+                                  f"found {shown(waits)}")
+        waits = (waits[0], tuple(waits[1]))
+    resumed = need(r, "resumed", str, where, optional=True)
+    if resumed is not None and resumed not in RESUMED:
+        bad(f"{where}.resumed", f"must be one of {', '.join(RESUMED)} or null, "
+                                f"found {resumed!r}")
+    return {"kind": kind, "rechecked": names("rechecked"), "waits": waits,
+            "resumed": resumed, "enters": need(r, "enters", str, where, optional=True),
+            "remarks": names("remarks")}
 
 
 def _resolve(machine, value, key=None):
@@ -426,6 +349,33 @@ def _resolve(machine, value, key=None):
         if found is not None:
             return found
     return value
+
+
+def apply_action(machine, action) -> bool:
+    """Do one recorded outside action (an entry of `Machine.actions`) on `machine` again.
+
+    False for a `start` of a thread the machine does not have: the engine records the
+    threads it starts itself too (a work item's worker), and those exist again by now;
+    any other was started by outside code, which an action cannot carry, so the caller
+    decides. A kernel call that bug-checks is done (it crashed the first time too); any
+    other refusal is raised (MachineStateError, BadArgumentError) for the caller to judge.
+    """
+    kind = action[0]
+    if kind == "run":
+        machine.run(max_steps=action[1], until=action[2])
+    elif kind == "step":
+        machine.step(machine.thread(action[1]) if action[1] is not None else None)
+    elif kind == "start":
+        return any(t.name == action[3] for t in machine.threads)
+    elif kind == "kernel":
+        routine = getattr(machine.kernel, action[1])
+        try:
+            routine(*_resolve(machine, action[2]), **_resolve(machine, action[3]))
+        except BugCheckError:
+            pass                 # the instructor's call crashed it the first time too
+    elif kind == "exit":
+        machine.terminate_process(_process_named(machine, action[1]), action[2])
+    return True
 
 
 def replay(trace, check: bool = True):
@@ -452,27 +402,12 @@ def replay(trace, check: bool = True):
     for i, action in enumerate(trace.actions):
         kind = action[0]
         try:
-            if kind == "run":
-                machine.run(max_steps=action[1], until=action[2])
-            elif kind == "step":
-                machine.step(machine.thread(action[1]) if action[1] is not None else None)
-            elif kind == "start":
-                # The engine records threads it starts itself (a work item's worker)
-                # too; those exist again by now. Any other came from outside code.
-                if not any(t.name == action[3] for t in machine.threads):
-                    raise ReplayError(
-                        f"cannot replay {trace.source}: thread {action[3]} was started "
-                        f"from outside the scenario with function {action[2]}; a trace "
-                        f"file cannot carry code, so the run cannot be replayed (it can "
-                        f"still be drawn and printed)")
-            elif kind == "kernel":
-                routine = getattr(machine.kernel, action[1])
-                try:
-                    routine(*_resolve(machine, action[2]), **_resolve(machine, action[3]))
-                except BugCheckError:
-                    pass                 # the instructor's call crashed it the first time too
-            elif kind == "exit":
-                machine.terminate_process(_process_named(machine, action[1]), action[2])
+            if not apply_action(machine, action):
+                raise ReplayError(
+                    f"cannot replay {trace.source}: thread {action[3]} was started "
+                    f"from outside the scenario with function {action[2]}; a trace "
+                    f"file cannot carry code, so the run cannot be replayed (it can "
+                    f"still be drawn and printed)")
         except ReplayError:
             raise
         except MachineStateError:
@@ -485,6 +420,8 @@ def replay(trace, check: bool = True):
                                   f"{list(action)} failed: {error}") from None
     if check:
         mine, theirs = machine.trace.to_dicts(), trace.to_dicts()
+        if trace.version == 1:          # a 0.1.0 file says each step in a note only
+            mine, theirs = _as_v1(machine.trace), _as_v1(trace)
         for a, b in zip(theirs, mine):
             if a != b:
                 raise ReplayError(f"the replay of {trace.source} differs at step "
@@ -493,6 +430,15 @@ def replay(trace, check: bool = True):
             raise ReplayError(f"the replay of {trace.source} has {len(mine)} records; the "
                               f"file has {len(theirs)}")
     return machine
+
+
+def _as_v1(records) -> list[dict]:
+    """Records as a version-1 file held them: the common fields and the note."""
+    out = []
+    for record in records:
+        d = record.to_dict()
+        out.append({**{k: d[k] for k in V1_RECORD_FIELDS[:11]}, "note": record.note})
+    return out
 
 
 def _process_named(machine, name: str):
@@ -509,159 +455,6 @@ def text_timeline(machine_or_trace, **options) -> str:
 
 
 # --- Chrome / Perfetto ---------------------------------------------------------------
-def to_perfetto(machine_or_trace) -> dict:
-    """The run in the Chrome Trace Event Format (JSON), which Perfetto and
-    chrome://tracing open.
-
-    Processes and threads are named with "M" metadata events. Each step is an "X"
-    slice on its thread; waiting and ready time are "X" slices too (cat "waiting",
-    "ready"). A thread on an event's wait list is also an async slice ("b"/"e") on the
-    Events process, so overlapping waits on one event show side by side. Each
-    Set/Pulse/Reset is an "i" instant with the event's state before and after; each
-    event's signaled state is a "C" counter; a flow ("s" then "f", same id) goes from
-    every signal to each thread it released. Timestamps are microseconds (10 units
-    of virtual time).
-    """
-    from . import __version__
-    from .timeline import DPC_GROUP, EVENTS_GROUP, OUTSIDE, build, view_of, wait_objects
-    view = view_of(machine_or_trace)
-    model = build(view, axis="time", pseudo=True)
-    by_seq = {row[0]: row for row in view.rows}
-    pids = {}
-    meta_pids = getattr(machine_or_trace, "processes", None) or []
-    for p in meta_pids:
-        name = p["name"] if isinstance(p, dict) else p.name
-        pid = p["pid"] if isinstance(p, dict) else p.pid
-        pids[name] = pid
-    special = {OUTSIDE: 1, DPC_GROUP: 2, EVENTS_GROUP: 3}
-    next_pid = max([8, *pids.values()]) + 4
-
-    def pid_of(group):
-        nonlocal next_pid
-        if group in special:
-            return special[group]
-        if group not in pids:
-            pids[group] = next_pid
-            next_pid += 4
-        return pids[group]
-
-    def us(x):
-        return x / 10
-
-    events = []
-    tids = {}
-    for index, lane in enumerate(model.lanes):
-        tids[lane.name] = 100 + index
-    used_groups = []
-    for lane in model.lanes:
-        if lane.kind == "event":
-            continue
-        if lane.group not in used_groups:
-            used_groups.append(lane.group)
-    used_groups.append(EVENTS_GROUP)
-    for order, group in enumerate(used_groups):
-        pid = pid_of(group)
-        events.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
-                       "args": {"name": group}})
-        events.append({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0,
-                       "args": {"sort_index": order}})
-    for order, lane in enumerate(model.lanes):
-        if lane.kind == "event":
-            continue
-        pid, tid = pid_of(lane.group), tids[lane.name]
-        label = lane.label if lane.mode is None else f"{lane.label} ({lane.mode} mode)"
-        events.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid,
-                       "args": {"name": label}})
-        events.append({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid,
-                       "args": {"sort_index": order}})
-    lane_of = {lane.name: lane for lane in model.lanes}
-    for span in model.spans:
-        lane = lane_of[span.lane]
-        pid, tid = pid_of(lane.group), tids[span.lane]
-        event = {"ph": "X", "ts": us(span.x0), "dur": us(span.x1 - span.x0), "pid": pid,
-                 "tid": tid, "cat": span.kind}
-        if span.kind == "running":
-            row = by_seq.get(span.seq)
-            event["name"] = span.label
-            if row is not None:
-                event["args"] = {"seq": row[0], "args": describe(row[5]),
-                                 "result": describe(row[6]), "line": row[9],
-                                 "note": row[11]}
-        elif span.kind == "waiting":
-            event["name"] = f"waits: {span.label}"
-        else:
-            event["name"] = "ready"
-        events.append(event)
-    # Waits as async slices on the Events process, one per (wait, object).
-    events_pid = pid_of(EVENTS_GROUP)
-    async_id = 0
-    for span in model.spans:
-        if span.kind != "waiting":
-            continue
-        names, wait_all = wait_objects(span.label)
-        for obj in names:
-            async_id += 1
-            common = {"cat": "wait", "name": f"{obj} wait list", "id": f"0x{async_id:x}",
-                      "pid": events_pid, "tid": 0}
-            events.append({**common, "ph": "b", "ts": us(span.x0),
-                           "args": {"thread": span.lane, "wait": span.label,
-                                    "wait_all": wait_all}})
-            events.append({**common, "ph": "e", "ts": us(span.x1)})
-    # Instants with before/after state; timeouts, errors, bug checks.
-    for marker in model.markers:
-        lane = lane_of[marker.lane]
-        if lane.kind == "event":
-            continue
-        pid, tid = pid_of(lane.group), tids[marker.lane]
-        event = {"ph": "i", "s": "t", "ts": us(marker.x), "pid": pid, "tid": tid,
-                 "cat": marker.kind, "name": marker.label}
-        row = by_seq.get(marker.seq)
-        if marker.kind in ("set", "pulse", "reset") and row is not None:
-            states = {}
-            for name, old, new in row[10]:
-                states.setdefault(name, {"before": old})["after"] = new
-            if not states:
-                for obj in row[5] if isinstance(row[5], (list, tuple)) else ():
-                    obj = describe(obj)
-                    if isinstance(obj, str):
-                        states[obj] = {"unchanged": True}
-            event["args"] = {"events": states, "released": list(row[7])}
-        if marker.kind == "bugcheck":
-            event["s"] = "g"
-            if view.bugcheck:
-                b = view.bugcheck
-                event["name"] = f"BUG CHECK 0x{b['code']:X} {b['name']}"
-                event["args"] = {"rule": b["rule"], "explanation": b.get("explanation")}
-        events.append(event)
-    # Counters: the signaled state of each event.
-    for seg in model.states:
-        events.append({"ph": "C", "name": seg.lane, "pid": events_pid, "tid": 0,
-                       "ts": us(seg.x0), "args": {"signaled": seg.state}})
-    for marker in model.markers:
-        if marker.kind == "blip":
-            events.append({"ph": "C", "name": marker.lane, "pid": events_pid, "tid": 0,
-                           "ts": us(marker.x - model.step_time), "args": {"signaled": 1}})
-            events.append({"ph": "C", "name": marker.lane, "pid": events_pid, "tid": 0,
-                           "ts": us(marker.x), "args": {"signaled": 0}})
-    # Flows: from each releasing step to each thread it released.
-    flow_id = 0
-    for arrow in model.arrows:
-        flow_id += 1
-        src, dst = lane_of[arrow.src], lane_of[arrow.dst]
-        name = f"{arrow.op} releases {arrow.dst}"
-        events.append({"ph": "s", "id": flow_id, "cat": f"release.{arrow.kind}",
-                       "name": name, "pid": pid_of(src.group), "tid": tids[arrow.src],
-                       "ts": us(arrow.x0)})
-        events.append({"ph": "f", "bp": "e", "id": flow_id, "cat": f"release.{arrow.kind}",
-                       "name": name, "pid": pid_of(dst.group), "tid": tids[arrow.dst],
-                       "ts": us(arrow.x1)})
-    other = {"evtsim": __version__, "title": view.title}
-    for key in ("policy", "seed"):
-        value = getattr(machine_or_trace, key, None)
-        other[key] = getattr(value, "name", value)
-    return {"traceEvents": events, "displayTimeUnit": "ns", "otherData": other}
-
-
-__all__ += ["FORMAT", "VERSION", "TraceFileError", "ReplayError", "SavedTrace", "save",
-            "load", "from_data", "to_data", "dumps", "replay", "text_timeline",
+__all__ = ["TraceRecord", "Trace", "describe", "FORMAT", "VERSION", "TraceFileError", "ReplayError", "SavedTrace", "save",
+            "load", "from_data", "to_data", "dumps", "replay", "apply_action", "text_timeline",
             "to_perfetto", "why_not_replayable"]

@@ -35,7 +35,7 @@ def test_file_names_everything_needed_to_replay(tmp_path):
     m = scenarios.build("notification_broadcast", waiters=2, policy="random", seed=3)
     m.run()
     data = json.loads(saved(m, tmp_path).read_text())
-    assert (data["format"], data["version"]) == ("evtsim-trace", 1)
+    assert (data["format"], data["version"]) == ("evtsim-trace", 2)
     assert data["scenario"] == {"name": "notification_broadcast",
                                 "params": {"policy": "random", "seed": 3, "waiters": 2,
                                            "clear": True}}
@@ -154,8 +154,9 @@ def test_truncated_file_says_it_was_cut_off(good):
 @pytest.mark.parametrize("edit,message", [
     (lambda d: d.update(format="something"),
      "format must be 'evtsim-trace', found 'something'"),
-    (lambda d: d.update(version=2),
-     "version is 2; this evtsim reads version 1 (written by a newer evtsim: upgrade evtsim)"),
+    (lambda d: d.update(version=3),
+     "version is 3; this evtsim reads versions 1, 2 (written by a newer evtsim: upgrade "
+     "evtsim)"),
     (lambda d: d.pop("seed"), "seed is missing"),
     (lambda d: d.update(policy="fastest"), "policy must be one of"),
     (lambda d: d["records"][3].update(time="abc"),

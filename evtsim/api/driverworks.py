@@ -20,6 +20,7 @@ from __future__ import annotations
 from ..dispatcher import (Executive, KernelMode, NotificationEvent, SynchronizationEvent)
 from ..errors import BadArgumentError, EvtsimError, MissingYieldError, ProtocolError
 from ..objects import UNICODE_STRING
+from .. import calls
 from . import base
 from .kernel import KernelApi
 
@@ -31,7 +32,7 @@ class KUstring(UNICODE_STRING):
 
 
 def _running_api(what: str):
-    thread = base.running
+    thread = calls.running
     if thread is None or not isinstance(thread.current_api, KernelApi):
         raise ProtocolError(f"{what} is kernel code: use it inside a kernel thread, a "
                             f"driver routine or a DPC, and yield it there.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import Feedback, exercise
+from .base import Feedback, exercise
 from ..status import STATUS_SUCCESS, STATUS_TIMEOUT, name_of
 from .. import status as _status
 

@@ -6,7 +6,7 @@ in that order; one KeSetEvent) and compare the answer with what the simulator di
 """
 from __future__ import annotations
 
-from . import Feedback, exercise
+from .base import Feedback, exercise
 from .lesson00 import no_answer, thread_names
 
 LESSON = "01-signaled-state-and-waiting"

@@ -6,7 +6,7 @@ Source: Microsoft's IoCreateSynchronizationEvent reference page (wdm.h).
 """
 from __future__ import annotations
 
-from . import Feedback, exercise
+from .base import Feedback, exercise
 from .lesson00 import (as_status, need_generator_function, no_answer, status_text,
                        thread_names, thread_problem)
 

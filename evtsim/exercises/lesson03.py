@@ -6,7 +6,7 @@ follow the KeResetEvent / KeClearEvent pages and ReactOS `ke/eventobj.c`.
 """
 from __future__ import annotations
 
-from . import Feedback, exercise
+from .base import Feedback, exercise
 from .lesson00 import as_status, need_generator_function, no_answer, thread_problem
 
 LESSON = "03-io-create-notification-event"

@@ -8,7 +8,7 @@ sample; docs/semantics.md sections 3 and 6.
 """
 from __future__ import annotations
 
-from . import Feedback, exercise
+from .base import Feedback, exercise
 from .lesson00 import as_status, need_generator_function, no_answer, status_text
 
 LESSON = "04-sharing-by-handle"

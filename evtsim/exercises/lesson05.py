@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..status import (ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND,
                       EVENT_MODIFY_STATE, EVENT_QUERY_STATE, STATUS_OBJECT_NAME_NOT_FOUND,
                       STATUS_OBJECT_PATH_NOT_FOUND, SYNCHRONIZE, WAIT_OBJECT_0, name_of)
-from . import exercise
+from .base import exercise
 
 LESSON = "05-sharing-by-name"
 

@@ -14,7 +14,7 @@ from ..api.kernel import (DISPATCH_LEVEL, Executive, KernelMode, NotificationEve
                           SynchronizationEvent)
 from ..machine import Machine
 from ..status import (STATUS_SUCCESS, STATUS_TIMEOUT, name_of)
-from . import exercise
+from .base import exercise
 
 LESSON = "06-pitfalls-and-races"
 

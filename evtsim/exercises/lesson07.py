@@ -22,7 +22,7 @@ from typing import Callable
 from ..api.kernel import (Executive, KernelMode, NotificationEvent, SynchronizationEvent)
 from ..machine import Machine
 from ..status import STATUS_SUCCESS
-from . import exercise
+from .base import exercise
 
 LESSON = "07-play-the-scheduler"
 LOCK_NAME = r"\BaseNamedObjects\EvtsimHardwareLock"

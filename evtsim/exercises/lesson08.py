@@ -15,7 +15,7 @@ from ..machine import Machine
 from ..status import (EVENT_MODIFY_STATE, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE,
                       STATUS_TIMEOUT, SYNCHRONIZE,
                       WAIT_OBJECT_0, access_names, name_of)
-from . import exercise
+from .base import exercise
 
 LESSON = "08-docs-versus-kernel"
 
@@ -97,7 +97,6 @@ def waitall_set() -> tuple[list[str], list[str]]:
     """A wait-all thread on (A, B) queued before a wait-any thread on A; KeSetEvent(A).
 
     Returns (released, woken to re-check)."""
-    from ..timeline import rechecked
     m = Machine()
     a = m.kernel.KeInitializeEvent(SynchronizationEvent, False, name="A")
     b = m.kernel.KeInitializeEvent(NotificationEvent, False, name="B")
@@ -114,7 +113,7 @@ def waitall_set() -> tuple[list[str], list[str]]:
     m.run()
     m.kernel.KeSetEvent(a, 0, False)
     record = m.trace[-1]
-    return list(record.released), rechecked(record.to_dict().get("note"))
+    return list(record.released), list(record.rechecked)
 
 
 @exercise(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..api.kernel import Executive, KernelMode, NotificationEvent
 from ..machine import Machine
 from ..status import STATUS_SUCCESS
-from . import scenario
+from .registry import scenario
 
 MS = 10_000          # 100 ns units in a millisecond
 

@@ -14,7 +14,7 @@ from ..machine import Machine
 from ..status import (EVENT_MODIFY_STATE, INFINITE, STATUS_CANCELLED,
                       STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, STATUS_SUCCESS,
                       SYNCHRONIZE)
-from . import scenario
+from .registry import scenario
 
 MS = 10_000
 IOCTL_REGISTER_EVENT = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)

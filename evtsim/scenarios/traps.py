@@ -10,7 +10,7 @@ from ..api.kernel import (DISPATCH_LEVEL, Executive, KernelMode,
                           NotificationEvent, SynchronizationEvent)
 from ..machine import Machine
 from ..status import INFINITE, STATUS_SUCCESS
-from . import scenario
+from .registry import scenario
 from .sharing import IOCTL_REGISTER_EVENT, EventDriver
 
 MS = 10_000

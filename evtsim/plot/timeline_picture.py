@@ -1,152 +1,24 @@
-"""Pictures of a run: the timeline, the wait queues and the object namespace.
+"""The timeline picture: `Timeline`, redrawn in place, and `timeline(...)`, its Figure.
 
-The only module besides the widgets that imports matplotlib. Every function returns a
-`matplotlib.figure.Figure` made directly (no pyplot state, never `plt.show()`), drawn
-by the Agg canvas, so it works headless, in CI, in Voila and in Pyodide.
-
-The timeline draws `evtsim.timeline.build`'s model: one lane per thread grouped by
-process (user-mode lanes tinted and marked "user"), running / ready / waiting spans
-(waiting spans hatched and labelled with the wait), one lane per event showing its
-signaled state (a tall bar when signaled, a thin low bar when not), an arrow from
-every step that released a thread to that thread, markers for signals, timeouts,
-alerts and APCs, errors and bug checks, and the current moment as a cursor. Colours
-are Okabe-Ito (colour-blind safe) and every meaning also has a shape: bar height,
-hatching, marker form, line style.
-
-For the widgets, `Timeline.update(machine)` redraws into the same figure: spans of
-one kind are one PolyCollection for all lanes, arrows one LineCollection, markers one
-scatter per kind, so a redraw changes a dozen artists, not thousands.
+Built from `evtsim.timeline.build`'s model: one lane per thread grouped by process,
+running / ready / waiting spans, event lanes, release arrows, markers and the cursor.
+`Timeline.update(source)` rebuilds the model and redraws into the same figure, and
+`draw()` repaints only what changed over a cached background (the lab's cheap redraw).
 """
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.path import Path
+from matplotlib.patches import Patch
 
-from . import timeline as tl
-from .errors import BadArgumentError
-
-OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
-}
-
-PALETTES = {
-    "okabe-ito": {
-        "running_kernel": OKABE_ITO["blue"], "running_user": OKABE_ITO["orange"],
-        "ready": OKABE_ITO["sky"], "waiting": OKABE_ITO["vermillion"],
-        "waiting_face": "#FBE3D6", "signaled": OKABE_ITO["green"],
-        "not_signaled": "#7F7F7F", "arrow": OKABE_ITO["black"],
-        "recheck": OKABE_ITO["purple"], "user_tint": "#FBE6BC", "group_tint": "#F2F2F2",
-        "cursor": OKABE_ITO["black"], "bugcheck": OKABE_ITO["vermillion"],
-        "marker": OKABE_ITO["black"], "timeout": OKABE_ITO["vermillion"],
-        "pulse": OKABE_ITO["purple"], "text": "#000000",
-    },
-    "grey": {
-        "running_kernel": "#404040", "running_user": "#8C8C8C", "ready": "#C8C8C8",
-        "waiting": "#000000", "waiting_face": "#FFFFFF", "signaled": "#595959",
-        "not_signaled": "#A6A6A6", "arrow": "#000000", "recheck": "#595959",
-        "user_tint": "#EEEEEE", "group_tint": "#F7F7F7", "cursor": "#000000",
-        "bugcheck": "#000000", "marker": "#000000", "timeout": "#000000",
-        "pulse": "#404040", "text": "#000000",
-    },
-}
-
-# Marker shapes: the meaning never rests on colour alone.
-MARKERS = {
-    "set": ("^", "marker", "Set (KeSetEvent, SetEvent)"),
-    "pulse": ("P", "pulse", "Pulse"),
-    "reset": ("v", "marker", "Reset / Clear"),
-    "timeout": ("X", "timeout", "wait timed out"),
-    "alert": ("D", "marker", "alert"),
-    "apc": ("d", "marker", "APC queued"),
-    "call": ("s", "marker", "instructor call (m.kernel)"),
-    "timer": ("o", "marker", "timer expired"),
-    "woken": (">", "marker", "woken from outside the lanes shown"),
-    "error": ("x", "bugcheck", "error in the thread's code"),
-    "bugcheck": ("*", "bugcheck", "bug check"),
-    "blip": ("|", "signaled", "signaled and consumed in one step"),
-}
-
-RUN_H, READY_H = 0.36, 0.12          # half heights, in lane units
-HATCH_WAIT, HATCH_USER = "////", "...."
-
-
-def _palette(palette) -> dict:
-    if palette is None:
-        palette = "okabe-ito"
-    if isinstance(palette, str):
-        if palette not in PALETTES:
-            raise BadArgumentError(f"unknown palette {palette!r}; choose one of "
-                                   f"{', '.join(PALETTES)} or pass a dict of colours")
-        return dict(PALETTES[palette])
-    if isinstance(palette, dict):
-        colours = dict(PALETTES["okabe-ito"])
-        unknown = set(palette) - set(colours)
-        if unknown:
-            raise BadArgumentError(f"unknown palette role {sorted(unknown)[0]!r}; roles are "
-                                   f"{', '.join(colours)}")
-        colours.update(palette)
-        return colours
-    raise BadArgumentError("palette is 'okabe-ito', 'grey', or a dict of role -> colour")
-
-
-class NotebookFigure(Figure):
-    """A Figure that shows itself as a picture in a notebook even without
-    `%matplotlib inline` (we never touch pyplot's global state)."""
-
-    def _repr_png_(self) -> bytes:
-        import io
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png")
-        return buffer.getvalue()
-
-
-def _new_figure(width, height) -> Figure:
-    fig = NotebookFigure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _rect(x0, x1, y0, y1):
-    return ((x0, y0), (x0, y1), (x1, y1), (x1, y0))
-
-
-class _SpanCollection(PathCollection):
-    """Rectangles of one kind, for all lanes, as one compound path (see `_rects_path`);
-    `rects` keeps them as (x0, x1, y0, y1) for tests and tools."""
-
-    def __init__(self, paths, **kwargs):
-        super().__init__(paths, sizes=None, **kwargs)
-        self.rects = []
-
-
-_RECT_CODES = np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO,
-                        Path.CLOSEPOLY], dtype=Path.code_type)
-
-
-def _rects_path(rects) -> list:
-    """Rectangles (x0, x1, y0, y1) as one compound Path (in a list, for set_paths).
-
-    Agg fills (and hatches) one compound path in one go; a collection of thousands of
-    small paths costs a call each. This is what keeps a redraw cheap.
-    """
-    if not rects:
-        return []
-    r = np.asarray(rects, dtype=float)
-    x0, x1, y0, y1 = r[:, 0], r[:, 1], r[:, 2], r[:, 3]
-    verts = np.empty((len(r), 5, 2))
-    verts[:, 0] = np.column_stack((x0, y0))
-    verts[:, 1] = np.column_stack((x0, y1))
-    verts[:, 2] = np.column_stack((x1, y1))
-    verts[:, 3] = np.column_stack((x1, y0))
-    verts[:, 4] = verts[:, 0]
-    codes = np.tile(_RECT_CODES, len(r))
-    return [Path(verts.reshape(-1, 2), codes)]
+from .. import timeline as tl
+from ..errors import BadArgumentError
+from .shapes import _EMPTY, _rect, _rects_path, _SpanCollection
+from .style import (HATCH_USER, HATCH_WAIT, MARKERS, READY_H, RUN_H, _new_figure,
+                    _palette)
 
 
 class Timeline:
@@ -524,165 +396,9 @@ class Timeline:
         return buffer.getvalue()
 
 
-_EMPTY = np.empty((0, 2))
-
 
 def timeline(machine_or_trace, **options) -> Figure:
     """The timeline of a Machine or a saved trace as a Figure (see `Timeline`)."""
     picture = Timeline(machine_or_trace, **options)
     picture.figure.evtsim_timeline = picture
     return picture.figure
-
-
-# --- wait queues ---------------------------------------------------------------------
-def wait_queues(machine_or_trace, at: int | None = None, font_scale: float = 1.0,
-                palette="okabe-ito") -> Figure:
-    """Each event with its state and its waiters in FIFO order (head at the left;
-    wait-all waiters hatched and marked "all"), and what each waiting thread waits on.
-    `at` is a step number (seq); default the current moment."""
-    c = _palette(palette)
-    q = tl.wait_queues(machine_or_trace, at)
-    rows = max(len(q.objects), 1)
-    waiting = list(q.waiting.items())
-    height = 1.2 + 0.55 * (rows + len(waiting) + 1) * font_scale
-    fig = _new_figure(10, height)
-    ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
-    ax.set_axis_off()
-    fs = 10 * font_scale
-    width = max([len(w) for *_rest, w in q.objects] + [3])
-    ax.set_xlim(-0.2, 3.2 + 1.3 * width)
-    total = rows + len(waiting) + 1.5
-    ax.set_ylim(total, -0.8)
-    ax.set_title(f"Wait queues after step {q.at_seq}", loc="left", fontsize=fs * 1.1)
-    ax.text(0, -0.35, "event (state)", fontsize=fs * 0.8, style="italic")
-    ax.text(3.2, -0.35, "waiters, head of the list first", fontsize=fs * 0.8,
-            style="italic")
-    if not q.objects:
-        ax.text(0, 0.5, "no dispatcher objects yet", fontsize=fs)
-    for i, (name, label, signaled, waiters) in enumerate(q.objects):
-        y = i + 0.5
-        face = c["signaled"] if signaled else "white"
-        ax.add_patch(Rectangle((0, y - 0.35), 3.0, 0.7, facecolor=face,
-                               edgecolor="black", hatch="xx" if signaled else None,
-                               gid=f"event:{name}"))
-        ax.text(1.5, y, f"{name}\n{label}, {'SIGNALED' if signaled else 'not signaled'}",
-                ha="center", va="center", fontsize=fs * 0.8,
-                bbox=dict(fc="white", ec="none", alpha=0.85, pad=1))
-        for j, (thread, wait_all) in enumerate(waiters):
-            x = 3.2 + 1.3 * j
-            ax.add_patch(Rectangle((x, y - 0.3), 1.15, 0.6, facecolor=c["waiting_face"],
-                                   edgecolor=c["waiting"],
-                                   hatch="\\\\\\" if wait_all else HATCH_WAIT,
-                                   gid=f"waiter:{name}:{j}:{thread}"))
-            ax.text(x + 0.575, y, f"{j + 1}. {thread}" + ("\n(wait-all)" if wait_all else ""),
-                    ha="center", va="center", fontsize=fs * 0.75,
-                    bbox=dict(fc="white", ec="none", alpha=0.85, pad=1))
-        if not waiters:
-            ax.text(3.2, y, "no waiters", va="center", fontsize=fs * 0.8, color="#555555")
-    y = rows + 0.9
-    ax.text(0, y, "Waiting threads" if waiting else "No thread is waiting",
-            fontsize=fs, fontweight="bold")
-    for k, (thread, desc) in enumerate(waiting):
-        ax.text(0.2, y + 0.7 * (k + 1), f"{thread} waits on {desc}", fontsize=fs * 0.85,
-                gid=f"waiting:{thread}")
-    return fig
-
-
-# --- namespace -----------------------------------------------------------------------
-_NODE = {
-    "Directory": ("s", OKABE_ITO["sky"]),
-    "SymbolicLink": (">", OKABE_ITO["purple"]),
-    "Event": ("o", OKABE_ITO["green"]),
-    "Device": ("D", OKABE_ITO["blue"]),
-}
-
-
-def namespace(machine, process=None, font_scale: float = 1.0) -> Figure:
-    """The object namespace as a tree (type, state, handle and pointer counts), and,
-    with `process` (a Process or its name), that process's handle table with the
-    access each handle grants."""
-    if not hasattr(machine, "objects") or not hasattr(machine.objects, "root"):
-        raise BadArgumentError("namespace() needs a live Machine: trace files keep the "
-                               "records, not the namespace (replay the file first)")
-    if isinstance(process, str):
-        found = [p for p in machine.processes if p.name == process]
-        if not found:
-            raise BadArgumentError(f"no process named {process!r}; there are "
-                                   f"{', '.join(p.name for p in machine.processes)}")
-        process = found[0]
-    root = machine.objects.root
-    nodes = [(0, "\\", "Directory", "", None, root)]
-    _walk_children(root, 1, nodes, (0.0, 0))
-    rows = len(nodes)
-    handles = list(process.handles) if process is not None else []
-    fs = 9 * font_scale
-    height = max(2.5, 0.6 + 0.3 * max(rows, len(handles) + 2) * font_scale)
-    fig = _new_figure(14 if process is not None else 9, height)
-    ax = fig.add_axes([0.01, 0.01, 0.6 if process is not None else 0.98, 0.93])
-    ax.set_axis_off()
-    ax.set_title("Object namespace", loc="left", fontsize=fs * 1.2)
-    ax.set_ylim(rows, -1)
-    ax.set_xlim(-0.5, 12)
-    lines = []
-    for i, (depth, name, type_name, detail, parent, obj) in enumerate(nodes):
-        if parent is not None:
-            lines.append(((parent[0] + 0.0, parent[1] + 0.3), (parent[0], i)))
-            lines.append(((parent[0], i), (depth * 0.8, i)))
-        shape, colour = _NODE.get(type_name, ("p", OKABE_ITO["yellow"]))
-        filled = not (type_name == "Event" and not getattr(obj, "SignalState", 1))
-        ax.scatter([depth * 0.8], [i], marker=shape, s=70 * font_scale,
-                   facecolors=colour if filled else "white", edgecolors="black",
-                   zorder=3, gid=f"node:{type_name}:{name}")
-        ax.text(depth * 0.8 + 0.3, i, f"{name}  ", va="center", fontsize=fs,
-                fontweight="bold" if type_name == "Directory" else "normal")
-        ax.text(depth * 0.8 + 0.3 + 0.13 * len(name) * font_scale + 0.4, i,
-                f"{type_name}{(' ' if detail.startswith('->') else ', ') + detail if detail else ''}", va="center",
-                fontsize=fs * 0.85, color="#333333")
-    ax.add_collection(LineCollection(lines, colors="#888888", linewidths=0.8, zorder=1))
-    if process is not None:
-        from .objects import KERNEL_HANDLE_BITS, describe_object
-        from .status import access_names
-        tab = fig.add_axes([0.63, 0.01, 0.36, 0.93])
-        tab.set_axis_off()
-        tab.set_title(f"{process.name} handle table", loc="left", fontsize=fs * 1.2)
-        if not handles:
-            tab.text(0, 0.9, "no handles", fontsize=fs, transform=tab.transAxes)
-        else:
-            cells = []
-            for value, entry in handles:
-                shown = value | KERNEL_HANDLE_BITS if process.handles.kernel else value
-                cells.append([f"0x{shown:X}", entry.object.header.type.name,
-                              describe_object(entry.object),
-                              access_names(entry.granted_access)])
-            table = tab.table(cellText=cells, colLabels=["handle", "type", "object",
-                                                         "granted access"],
-                              loc="upper left", cellLoc="left", gid="handle-table")
-            table.auto_set_font_size(False)
-            table.set_fontsize(fs * 0.8)
-            table.auto_set_column_width(range(4))
-    return fig
-
-
-def _walk_children(directory, depth, nodes, parent):
-    items = sorted(directory.entries.items(), key=lambda kv: kv[0].casefold())
-    for name, obj in items:
-        header = obj.header
-        type_name = header.type.name
-        target = getattr(obj, "target", None)
-        if target is not None:
-            detail = f"-> {target}"
-        elif type_name == "Directory":
-            detail = ""
-        elif hasattr(obj, "SignalState"):
-            kind = "synchronization" if obj.Type == 1 else "notification"
-            detail = (f"{kind}, {'signaled' if obj.SignalState else 'not signaled'}, "
-                      f"handles {header.handle_count}, pointers {header.pointer_count}")
-        else:
-            detail = f"handles {header.handle_count}, pointers {header.pointer_count}"
-        nodes.append((depth, name, type_name, detail, parent, obj))
-        if hasattr(obj, "entries"):
-            _walk_children(obj, depth + 1, nodes, (depth * 0.8, len(nodes) - 1))
-
-
-__all__ = ["Timeline", "timeline", "wait_queues", "namespace", "OKABE_ITO", "PALETTES",
-           "MARKERS"]

@@ -1,0 +1,309 @@
+"""Zw* and Ob* routines, and the two Io event calls: named events through the object
+manager, as a driver calls them.
+
+ZwCreateEvent/ZwOpenEvent follow the name rules of docs/semantics.md section 3, handles
+and ObReferenceObjectByHandle's order of checks likewise; IoCreateNotificationEvent and
+IoCreateSynchronizationEvent are section 5. A handle wait holds a pointer reference while
+it waits (`holding`); closing a file object's last handle sends the cleanup and close
+IRPs (`close_file`, also used by Win32's CloseHandle). Sources: Microsoft's reference
+pages (ZwClose, ObReferenceObjectByHandle, IoCreateNotificationEvent), ReactOS ob/*.c
+and io/iomgr/ioevent.c. `ZwOb` is mixed into KernelApi.
+"""
+from __future__ import annotations
+
+from .. import dispatcher
+from ..dispatcher import (KEVENT, DispatcherObject, KernelMode, NotificationEvent,
+                          SynchronizationEvent, WaitAny)
+from ..errors import BadArgumentError, BugCheckSignal
+from ..objects import (OBJECT_ATTRIBUTES, SECURITY_DESCRIPTOR, UNICODE_STRING,
+                       ExEventObjectType, is_kernel_handle, name_text)
+from ..objects import ObjectType as ObjectTypeClass
+from ..status import (EVENT_ALL_ACCESS, OBJ_KERNEL_HANDLE, OBJ_OPENIF,
+                      STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_EXISTS,
+                      STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS)
+from .base import helper, syscall
+from .kernel_checks import DISPATCH_LEVEL, PASSIVE_LEVEL
+
+
+class ZwOb:
+    """Mixed into KernelApi: object attributes, Zw* and Ob* routines, the Io event calls."""
+
+    # --- the object manager: Zw, Ob, Io ----------------------------------------------
+    @staticmethod
+    def _attributes(value, routine: str):
+        if value is None:
+            return None, 0, None, None
+        if not isinstance(value, OBJECT_ATTRIBUTES):
+            raise BadArgumentError(f"{routine}: ObjectAttributes must come from "
+                                   f"InitializeObjectAttributes, not {value!r}")
+        # Someone may have built or changed the fields by hand: check them again.
+        checked = InitializeObjectAttributes(value.ObjectName, value.Attributes,
+                                             value.RootDirectory, value.SecurityDescriptor)
+        return (name_text(checked.ObjectName), checked.Attributes, checked.RootDirectory,
+                checked.SecurityDescriptor)
+
+    @staticmethod
+    def _access(value, routine: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+            raise BadArgumentError(f"{routine}: DesiredAccess is an ACCESS_MASK such as "
+                                   f"EVENT_ALL_ACCESS, not {value!r}")
+        return value
+
+    @helper
+    def InitializeObjectAttributes(self, ObjectName=None, Attributes=0, RootDirectory=None,
+                                   SecurityDescriptor=None) -> OBJECT_ATTRIBUTES:
+        """Fill in OBJECT_ATTRIBUTES (a macro: it runs at once, no step needed)."""
+        return InitializeObjectAttributes(ObjectName, Attributes, RootDirectory,
+                                          SecurityDescriptor)
+
+    @helper
+    def RtlInitUnicodeString(self, SourceString) -> UNICODE_STRING:
+        """Make a UNICODE_STRING (pure: it runs at once, no step needed)."""
+        return RtlInitUnicodeString(SourceString)
+
+    @syscall
+    def ZwCreateEvent(self, DesiredAccess, ObjectAttributes, EventType, InitialState):
+        """Create (or with OBJ_OPENIF open) an event; returns (status, handle)."""
+        routine = "ZwCreateEvent"
+        access = self._access(DesiredAccess, routine)
+        name, attributes, root, security = self._attributes(ObjectAttributes, routine)
+        if EventType not in (NotificationEvent, SynchronizationEvent) or isinstance(EventType, bool):
+            return STATUS_INVALID_PARAMETER, None
+        self._verifier(routine, PASSIVE_LEVEL)
+        ob = self.machine.ob
+        status, handle, _ = ob.create_or_open(
+            self._process(), ExEventObjectType, ob.new_event(EventType, 1 if InitialState else 0, name),
+            name, attributes, root, security, access, KernelMode,
+            bool(attributes & OBJ_KERNEL_HANDLE))
+        return status, handle
+
+    @syscall
+    def ZwOpenEvent(self, DesiredAccess, ObjectAttributes):
+        """Open a named event; returns (status, handle)."""
+        routine = "ZwOpenEvent"
+        access = self._access(DesiredAccess, routine)
+        if ObjectAttributes is None:
+            return STATUS_INVALID_PARAMETER, None
+        name, attributes, root, _ = self._attributes(ObjectAttributes, routine)
+        self._verifier(routine, PASSIVE_LEVEL)
+        status, handle, _ = self.machine.ob.open(
+            self._process(), ExEventObjectType, name, attributes, root, access, KernelMode,
+            bool(attributes & OBJ_KERNEL_HANDLE))
+        return status, handle
+
+    def _event_by_handle(self, handle, routine: str):
+        status, entry = self.machine.ob.resolve(self._process(), handle, KernelMode)
+        if status != STATUS_SUCCESS:
+            return status, None
+        if not isinstance(entry.object, KEVENT):
+            return STATUS_OBJECT_TYPE_MISMATCH, None
+        return STATUS_SUCCESS, entry.object
+
+    @syscall
+    def ZwSetEvent(self, EventHandle):
+        """Set the event a handle names; returns (status, previous_state)."""
+        self._verifier("ZwSetEvent", PASSIVE_LEVEL)
+        status, event = self._event_by_handle(EventHandle, "ZwSetEvent")
+        if event is None:
+            return status, None
+        return STATUS_SUCCESS, dispatcher.signal(event)
+
+    @syscall
+    def ZwResetEvent(self, EventHandle):
+        """Reset the event a handle names; returns (status, previous_state)."""
+        self._verifier("ZwResetEvent", PASSIVE_LEVEL)
+        status, event = self._event_by_handle(EventHandle, "ZwResetEvent")
+        if event is None:
+            return status, None
+        return STATUS_SUCCESS, dispatcher.reset(event)
+
+    @syscall
+    def ZwPulseEvent(self, EventHandle):
+        """Pulse the event a handle names; returns (status, previous_state)."""
+        self._verifier("ZwPulseEvent", PASSIVE_LEVEL)
+        status, event = self._event_by_handle(EventHandle, "ZwPulseEvent")
+        if event is None:
+            return status, None
+        return STATUS_SUCCESS, dispatcher.pulse(event)
+
+    @syscall
+    def ZwClearEvent(self, EventHandle) -> int:
+        """Clear the event a handle names; returns the status."""
+        self._verifier("ZwClearEvent", PASSIVE_LEVEL)
+        status, event = self._event_by_handle(EventHandle, "ZwClearEvent")
+        if event is not None:
+            dispatcher.reset(event)
+        return status
+
+    @syscall
+    def ZwWaitForSingleObject(self, Handle, Alertable=False, Timeout=None) -> int:
+        """Wait on the object a handle names (the wait holds a reference to it)."""
+        routine = "ZwWaitForSingleObject"
+        timeout = self._timeout(Timeout, routine)
+        self._verifier(routine, PASSIVE_LEVEL)
+        ob = self.machine.ob
+        status, entry = ob.resolve(self._process(), Handle, KernelMode)
+        if status != STATUS_SUCCESS:
+            return status
+        obj = entry.object
+        if not isinstance(obj, DispatcherObject):
+            return STATUS_OBJECT_TYPE_MISMATCH
+        return self.machine.wait(self.thread, (obj,), WaitAny, KernelMode, bool(Alertable),
+                                 timeout, routine, translate=holding(ob, (obj,)))
+
+    @syscall
+    def ZwClose(self, Handle) -> int:
+        """Close a handle. Closing a bad kernel handle from kernel mode is bug check 0x93."""
+        self._verifier("ZwClose", PASSIVE_LEVEL)
+        chain = close_file(self.machine, self.thread, self._process(), Handle, KernelMode,
+                           STATUS_SUCCESS)
+        if chain is not None:
+            return chain
+        status = self.machine.ob.close(self._process(), Handle, KernelMode)
+        if status != STATUS_SUCCESS and is_kernel_handle(Handle):
+            raise BugCheckSignal(
+                0x93, "ZwClose was given a kernel handle that is not open",
+                f"{self.thread.name} closed kernel handle 0x{Handle:X}, which is not open "
+                f"(closed twice, or never opened). Closing a handle twice can close "
+                f"somebody else's handle, so the kernel stops.")
+        return status
+
+    @syscall
+    def ObReferenceObjectByHandle(self, Handle, DesiredAccess, ObjectType, AccessMode):
+        """Turn a handle into a referenced pointer; returns (status, object).
+
+        The handle is looked up in the *current process*; checks run in this order: a
+        kernel handle from user mode or no such handle, the object type, then (user
+        mode only) the access the handle grants.
+        """
+        routine = "ObReferenceObjectByHandle"
+        access = self._access(DesiredAccess, routine)
+        if ObjectType is not None and not isinstance(ObjectType, ObjectTypeClass):
+            raise BadArgumentError(f"{routine}: ObjectType is an object type such as "
+                                   f"ExEventObjectType (or None), not {ObjectType!r}")
+        mode = self._mode(AccessMode, routine)
+        self._verifier(routine, DISPATCH_LEVEL)
+        return self.machine.ob.reference_by_handle(self._process(), Handle, access,
+                                                   ObjectType, mode)
+
+    def _managed(self, obj, routine: str):
+        if getattr(obj, "header", None) is None or getattr(obj, "machine", self.machine) is not self.machine:
+            raise BadArgumentError(f"{routine} needs an object from the object manager "
+                                   f"(a KEVENT from KeInitializeEvent has no header), not {obj!r}")
+        if obj.header.deleted:
+            raise BugCheckSignal(
+                0x18, f"{routine} on an object that was already freed",
+                f"{self.thread.name} used {obj.name} after its last reference was "
+                f"dropped. Every ObReferenceObject(ByHandle) needs exactly one "
+                f"ObDereferenceObject, and no more.")
+        return obj
+
+    @syscall
+    def ObReferenceObject(self, Object) -> None:
+        self._managed(Object, "ObReferenceObject")
+        self.machine.ob.reference(Object)
+
+    @syscall
+    def ObDereferenceObject(self, Object) -> None:
+        """Drop a reference; at the last one the object is freed."""
+        self._managed(Object, "ObDereferenceObject")
+        self._verifier("ObDereferenceObject", DISPATCH_LEVEL)
+        header = Object.header
+        if header.pointer_count <= header.handle_count:
+            raise BugCheckSignal(
+                0x18, "ObDereferenceObject dropped a reference nobody took",
+                f"{self.thread.name} dereferenced {Object.name}, but every reference left "
+                f"belongs to an open handle ({header.handle_count}). A pointer from "
+                f"IoCreate*Event holds no reference of its own: close its handle with "
+                f"ZwClose instead.")
+        self.machine.ob.dereference(Object)
+
+    def _io_create_event(self, routine: str, EventName, event_type: int):
+        self._verifier(routine, PASSIVE_LEVEL)
+        name = name_text(EventName)
+        if not name:
+            raise BadArgumentError(f"{routine} needs an EventName such as "
+                                   f"r\"\\BaseNamedObjects\\MyEvent\"")
+        ob = self.machine.ob
+        status, handle, event = ob.create_or_open(
+            self._process(), ExEventObjectType, ob.new_event(event_type, 1, name), name,
+            OBJ_OPENIF | OBJ_KERNEL_HANDLE, None, None, EVENT_ALL_ACCESS, KernelMode, True)
+        if status not in (STATUS_SUCCESS, STATUS_OBJECT_NAME_EXISTS):
+            return None, None
+        return event, handle
+
+    @syscall
+    def IoCreateNotificationEvent(self, EventName):
+        """Open or create a named notification event, Signaled when new.
+
+        Returns (PKEVENT, handle), or (None, None). An existing event is returned as
+        it is, whatever its type. The pointer holds no reference of its own: it is
+        valid while the (kernel) handle is open; ZwClose releases it.
+        """
+        return self._io_create_event("IoCreateNotificationEvent", EventName,
+                                     NotificationEvent)
+
+    @syscall
+    def IoCreateSynchronizationEvent(self, EventName):
+        """Open or create a named synchronization event, Signaled when new.
+
+        Returns (PKEVENT, handle), or (None, None); see IoCreateNotificationEvent.
+        """
+        return self._io_create_event("IoCreateSynchronizationEvent", EventName,
+                                     SynchronizationEvent)
+
+
+def close_file(machine, thread, process, handle, mode: int, result):
+    """If `handle` is the last handle to a file object, close it and return the
+    cleanup/close IRP chain (a Nested) that finishes with `result`; else None."""
+    from ..io import FILE_OBJECT, close_file_chain
+    status, entry = machine.ob.resolve(process, handle, mode)
+    if status != STATUS_SUCCESS or not isinstance(entry.object, FILE_OBJECT):
+        return None
+    file_object = entry.object
+    last = file_object.header.handle_count == 1
+    machine.ob.close(process, handle, mode)
+    if not last:
+        return result
+    return close_file_chain(machine, thread, file_object, result)
+
+
+
+def holding(ob, objects):
+    """Keep a pointer reference on the objects of a handle wait until it ends."""
+    for obj in objects:
+        ob.reference(obj)
+
+    released = []
+
+    def release(status=None):
+        if not released:                # once, whether the wait ends or is killed
+            released.append(True)
+            for obj in objects:
+                ob.dereference(obj)
+        return status
+    release.releases_references = release
+    return release
+
+
+def InitializeObjectAttributes(ObjectName=None, Attributes=0, RootDirectory=None,
+                               SecurityDescriptor=None) -> OBJECT_ATTRIBUTES:
+    """Fill in OBJECT_ATTRIBUTES for ZwCreateEvent / ZwOpenEvent."""
+    name_text(ObjectName)
+    if isinstance(Attributes, bool) or not isinstance(Attributes, int) or Attributes < 0:
+        raise BadArgumentError("InitializeObjectAttributes: Attributes is a set of OBJ_* flags")
+    if SecurityDescriptor is not None and not isinstance(SecurityDescriptor, SECURITY_DESCRIPTOR):
+        raise BadArgumentError("InitializeObjectAttributes: SecurityDescriptor must be a "
+                               "SECURITY_DESCRIPTOR or None")
+    return OBJECT_ATTRIBUTES(ObjectName, Attributes, RootDirectory, SecurityDescriptor)
+
+
+def RtlInitUnicodeString(SourceString) -> UNICODE_STRING:
+    """A UNICODE_STRING for a str."""
+    if not isinstance(SourceString, str):
+        raise BadArgumentError(f"RtlInitUnicodeString needs a str, not {SourceString!r}")
+    return UNICODE_STRING(SourceString)
+
+
+__all__ = ["ZwOb", "close_file", "holding", "InitializeObjectAttributes",
+           "RtlInitUnicodeString"]

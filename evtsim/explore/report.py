@@ -1,0 +1,142 @@
+"""What a search found: the failures, each with its shortest schedule, and the verdict.
+
+Failures: a thread blocked forever ("deadlock" when waiting threads wait for each other,
+"stranded" otherwise), an exception or assertion in thread code ("error"), a simulated
+bug check ("bugcheck"), the per-run step budget ("budget") and `check(m)` returning False
+or a message at the end of a run ("check"). Each keeps the shortest schedule found and
+prints as a line you can paste to see it again. The `Report` says how much was covered
+and whether that amounts to a proof, in words (`Report.verdict`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import BadArgumentError
+from ..machine import Machine
+from .runs import replay
+
+
+class Failure:
+    """One way the scenario breaks, with the shortest schedule found that shows it."""
+
+    def __init__(self, kind: str, message: str, schedule: list, key: tuple,
+                 label: tuple | None = None) -> None:
+        self.kind = kind
+        self.message = message
+        self.schedule = list(schedule)
+        self.key = key
+        self.story = message
+        self.trace = None
+        self.count = 1          # how many explored schedules showed it
+        self._label = label
+
+    @property
+    def replay_line(self) -> str:
+        return _replay_line(self._label, self.schedule)
+
+    def replay(self, build: Callable[[], Machine] | None = None) -> Machine:
+        """The failing run again (trace on), from the explorer's build or `build`."""
+        if build is None:
+            if self._build is None:
+                raise BadArgumentError("pass the build function: failure.replay(build)")
+            build = self._build
+        return replay(build, self.schedule)
+
+    _build = None
+
+    def describe(self) -> str:
+        return (f"{self.kind}: {self.story}\n"
+                f"  seen in {self.count} schedule(s); shortest has {len(self.schedule)} "
+                f"steps:\n  {self.replay_line}")
+
+    __str__ = describe
+
+    def __repr__(self) -> str:
+        return f"<Failure {self.kind}: {self.story}>\n  {self.replay_line}"
+
+
+def _replay_line(label, schedule) -> str:
+    names = "[" + ", ".join(repr(n) for n in schedule) + "]"
+    if label is None:
+        return f"replay(build, {names})"
+    name, params = label
+    extra = "".join(f", {k}={v!r}" for k, v in params)
+    return f"replay({name!r}, {names}{extra})"
+
+
+class Report:
+    """What a search found: failures, end states, how much it covered, and the verdict."""
+
+    def __init__(self, strategy: str, options: dict, label: tuple | None) -> None:
+        self.strategy = strategy
+        self.options = options
+        self.schedules = 0          # complete runs (each one a schedule)
+        self.steps = 0              # steps taken, replays included
+        self.pruned = 0             # DPOR runs cut short by the sleep set (redundant)
+        self.end_states: set = set()
+        self.examples: dict = {}    # end state -> the first schedule that reached it
+        self.failures: list[Failure] = []
+        self.seconds = 0.0
+        self.exhaustive = False
+        self.interrupted = False
+        self.limited = False        # stopped at max_schedules
+        self.budget_hit = False     # some run was cut at max_steps
+        self._label = label
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def verdict(self) -> str:
+        n = f"{self.schedules:,} schedule{'s' if self.schedules != 1 else ''}"
+        s = self.strategy
+        if self.interrupted:
+            scope = f"interrupted after {n}: not every schedule was tried, so this is no proof"
+        elif self.limited:
+            scope = (f"stopped at max_schedules after {n}: not every schedule was tried, "
+                     f"so this is no proof")
+        elif self.exhaustive and s == "dfs":
+            scope = f"every interleaving was run ({n})"
+        elif self.exhaustive and s == "dpor":
+            scope = (f"every class of equivalent interleavings was run ({n}, DPOR; this "
+                     f"assumes threads share state only through kernel objects)")
+        elif self.exhaustive and s == "bounded":
+            k = self.options.get("preemptions")
+            scope = (f"every interleaving was run ({n}); none needed more than {k} "
+                     f"preemption{'s' if k != 1 else ''}")
+        elif s == "bounded":
+            k = self.options.get("preemptions")
+            scope = (f"every schedule with at most {k} preemption{'s' if k != 1 else ''} "
+                     f"was run ({n}); schedules with more were not, so this is no proof")
+        elif s in ("random", "pct"):
+            scope = (f"{n} {'random' if s == 'random' else 'PCT'} schedules "
+                     f"(seed {self.options.get('seed')}); a sample, so this is no proof")
+        else:
+            scope = f"{n} run; not every schedule was covered, so this is no proof"
+        if self.budget_hit and not self.failures:
+            scope += "; some runs hit the step budget"
+        if self.failures:
+            kinds = ", ".join(sorted({f.kind for f in self.failures}))
+            return (f"FAILS: {len(self.failures)} distinct failure"
+                    f"{'s' if len(self.failures) != 1 else ''} ({kinds}); {scope}.")
+        if self.exhaustive:
+            return f"PASSES: no failure in any schedule; {scope}."
+        return f"No failure found; {scope}."
+
+    def describe(self) -> str:
+        lines = [self.verdict,
+                 f"{self.schedules:,} schedules, {len(self.end_states)} distinct end "
+                 f"state{'s' if len(self.end_states) != 1 else ''}, {self.steps:,} steps, "
+                 f"{self.seconds:.2f} s ({self.strategy})."]
+        for f in self.failures:
+            lines.append(f.describe())
+        return "\n".join(lines)
+
+    __str__ = describe
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def _repr_pretty_(self, p, cycle) -> None:      # IPython
+        p.text(self.describe())

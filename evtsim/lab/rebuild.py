@@ -1,0 +1,105 @@
+"""Building a lab's machine again and repeating what was done to it.
+
+`buildable` tells what a lab was given (a scenario name, a Scenario, a Machine or a
+build function) and how to build it again; `call_builder` calls a build function with
+the policy and seed it takes. `replay_actions` repeats recorded outside actions on a
+new machine, each with `evtsim.trace.apply_action` (the one replay of an action), and
+starts the lab's own `added_waiter` threads again, which a trace alone cannot.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+
+from .. import scenarios
+from .. import trace as tracefiles
+from ..api.kernel import Executive, KernelMode
+from ..errors import EvtsimError, MachineStateError
+from ..machine import Machine
+
+__all__ = ["added_waiter", "buildable", "call_builder", "replay_actions"]
+
+_ADDED = re.compile(r"^added\((?P<event>.*)\)(#\d+)?$")
+
+
+def added_waiter(k, event):
+    """A waiter the lab added: waits once on `event` (kernel mode, no timeout)."""
+    status = yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None)
+    return status
+
+
+def buildable(source):
+    """(build(policy, seed) -> Machine or None, machine, scenario name or None, params)."""
+    if isinstance(source, str):
+        source = scenarios.get(source)
+    if isinstance(source, scenarios.Scenario):
+        entry = source
+        return None, None, entry.name, dict(entry.defaults)
+    if isinstance(source, Machine):
+        if source.scenario is not None:
+            name, params = source.scenario
+            return None, source, name, dict(params)
+        return None, source, None, {"policy": source.policy.name, "seed": source.seed}
+    if callable(source):
+        return source, None, None, {"policy": "round_robin", "seed": 0}
+    raise EvtsimError("EventLab takes a scenario name (see evtsim.scenarios.names()), a "
+                      "Scenario, a Machine, or a function that builds a Machine")
+
+
+def call_builder(fn, policy, seed):
+    """`fn(policy=..., seed=...)`, passing only the arguments it takes; a Machine."""
+    try:
+        accepted = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        accepted = {}
+    kwargs = {}
+    if "policy" in accepted:
+        kwargs["policy"] = policy
+    if "seed" in accepted:
+        kwargs["seed"] = seed
+    machine = fn(**kwargs)
+    if not isinstance(machine, Machine):
+        raise EvtsimError(f"the build function returned {type(machine).__name__}, not a "
+                          f"Machine")
+    return machine
+
+
+def replay_actions(machine, actions, added=None):
+    """Repeat outside actions on a freshly built machine (used by Undo and upload).
+
+    Each action is done by `evtsim.trace.apply_action`. `start` actions of threads the
+    machine starts itself are skipped (they exist again by then); threads the lab added
+    (`added_waiter`) are started again; any other thread started from outside cannot be
+    rebuilt and raises ReplayError. A refused step or instructor call was refused the
+    first time too; any other refusal raises ReplayError. (`added` is not used; it
+    stays for callers of the old signature.)
+    """
+    for i, action in enumerate(actions):
+        kind = action[0]
+        try:
+            if kind == "step" and action[1] is not None \
+                    and not any(t.name == action[1] for t in machine.threads):
+                raise tracefiles.ReplayError(f"the replay has no thread {action[1]} to "
+                                             f"step")
+            if not tracefiles.apply_action(machine, action):
+                _start_again(machine, action)
+        except MachineStateError as error:          # BugCheckError and ReplayError too
+            if isinstance(error, tracefiles.ReplayError):
+                raise
+            if kind not in ("step", "kernel"):
+                raise tracefiles.ReplayError(
+                    f"actions[{i}] {list(action)} was refused this time: {error}") from None
+    return machine
+
+
+def _start_again(machine, action):
+    """Start a thread the lab added (`added_waiter`) again; any other cannot be."""
+    name = action[3]
+    match = _ADDED.match(name)
+    event = machine.find(match.group("event")) if match else None
+    if match and action[2] == added_waiter.__qualname__ and event is not None:
+        machine.system.start(added_waiter, event, name=f"added({match.group('event')})")
+    else:
+        raise tracefiles.ReplayError(
+            f"thread {name} was started from outside the scenario with {action[2]}; its "
+            f"code is not in the file, so this run cannot be rebuilt")

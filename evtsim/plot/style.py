@@ -1,0 +1,94 @@
+"""The look shared by every picture: colours, marker shapes, bar heights and hatching.
+
+Built from the Okabe-Ito colour-blind-safe palette (or a grey one, or a dict of roles):
+`PALETTES` maps each role (running, waiting, signaled, arrow ...) to a colour, and
+`MARKERS` gives every marker kind a shape too, so no meaning rests on colour alone.
+`_new_figure` makes the Agg-backed figure every picture draws into (never pyplot).
+"""
+from __future__ import annotations
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..errors import BadArgumentError
+
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+
+PALETTES = {
+    "okabe-ito": {
+        "running_kernel": OKABE_ITO["blue"], "running_user": OKABE_ITO["orange"],
+        "ready": OKABE_ITO["sky"], "waiting": OKABE_ITO["vermillion"],
+        "waiting_face": "#FBE3D6", "signaled": OKABE_ITO["green"],
+        "not_signaled": "#7F7F7F", "arrow": OKABE_ITO["black"],
+        "recheck": OKABE_ITO["purple"], "user_tint": "#FBE6BC", "group_tint": "#F2F2F2",
+        "cursor": OKABE_ITO["black"], "bugcheck": OKABE_ITO["vermillion"],
+        "marker": OKABE_ITO["black"], "timeout": OKABE_ITO["vermillion"],
+        "pulse": OKABE_ITO["purple"], "text": "#000000",
+    },
+    "grey": {
+        "running_kernel": "#404040", "running_user": "#8C8C8C", "ready": "#C8C8C8",
+        "waiting": "#000000", "waiting_face": "#FFFFFF", "signaled": "#595959",
+        "not_signaled": "#A6A6A6", "arrow": "#000000", "recheck": "#595959",
+        "user_tint": "#EEEEEE", "group_tint": "#F7F7F7", "cursor": "#000000",
+        "bugcheck": "#000000", "marker": "#000000", "timeout": "#000000",
+        "pulse": "#404040", "text": "#000000",
+    },
+}
+
+# Marker shapes: the meaning never rests on colour alone.
+MARKERS = {
+    "set": ("^", "marker", "Set (KeSetEvent, SetEvent)"),
+    "pulse": ("P", "pulse", "Pulse"),
+    "reset": ("v", "marker", "Reset / Clear"),
+    "timeout": ("X", "timeout", "wait timed out"),
+    "alert": ("D", "marker", "alert"),
+    "apc": ("d", "marker", "APC queued"),
+    "call": ("s", "marker", "instructor call (m.kernel)"),
+    "timer": ("o", "marker", "timer expired"),
+    "woken": (">", "marker", "woken from outside the lanes shown"),
+    "error": ("x", "bugcheck", "error in the thread's code"),
+    "bugcheck": ("*", "bugcheck", "bug check"),
+    "blip": ("|", "signaled", "signaled and consumed in one step"),
+}
+
+RUN_H, READY_H = 0.36, 0.12          # half heights, in lane units
+HATCH_WAIT, HATCH_USER = "////", "...."
+
+
+def _palette(palette) -> dict:
+    if palette is None:
+        palette = "okabe-ito"
+    if isinstance(palette, str):
+        if palette not in PALETTES:
+            raise BadArgumentError(f"unknown palette {palette!r}; choose one of "
+                                   f"{', '.join(PALETTES)} or pass a dict of colours")
+        return dict(PALETTES[palette])
+    if isinstance(palette, dict):
+        colours = dict(PALETTES["okabe-ito"])
+        unknown = set(palette) - set(colours)
+        if unknown:
+            raise BadArgumentError(f"unknown palette role {sorted(unknown)[0]!r}; roles are "
+                                   f"{', '.join(colours)}")
+        colours.update(palette)
+        return colours
+    raise BadArgumentError("palette is 'okabe-ito', 'grey', or a dict of role -> colour")
+
+
+class NotebookFigure(Figure):
+    """A Figure that shows itself as a picture in a notebook even without
+    `%matplotlib inline` (we never touch pyplot's global state)."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
+def _new_figure(width, height) -> Figure:
+    fig = NotebookFigure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig

@@ -1,0 +1,29 @@
+"""Lab panels for Jupyter: play with events and threads by hand and watch the timeline.
+
+`EventLab(machine_or_scenario)` shows every event and thread of a machine with buttons
+(Set / Reset / Clear / Pulse an event as the instructor, Step a thread), Run, Undo,
+Reset, Add waiter, a policy and seed chooser, the live timeline and a log. It is the
+view over a `evtsim.lab.LabSession`, which holds the machine and does every action in
+plain Python (no widgets, so it also runs in Pyodide without matplotlib).
+
+The smaller widgets the lessons need: `EventDemo` (one event, a few waiters, Set and
+Reset), `Predict` (tick the threads a signal will release, then reveal) and
+`TraceFiles` (download the trace, upload it again after a culled Binder session).
+
+The modules: `panel` (what every panel shares: log, status, badges, guarded
+callbacks), `eventlab` (EventLab), `files` (TraceFiles) and `small` (EventDemo,
+Predict). They import ipywidgets (and matplotlib through `evtsim.plot`); the session
+below them imports neither.
+"""
+from __future__ import annotations
+
+from ..lab import (RUN_BUDGET, added_waiter, event_text, replay_actions,  # noqa: F401
+                   source_line, thread_text)
+from .eventlab import EventLab
+from .files import TraceFiles
+from .panel import (BLUE, GREEN, GREY, KERNEL_OPS, LOG_SHOWN, ORANGE, SKY,  # noqa: F401
+                    THREAD_BADGES, VERMILLION)
+from .small import EventDemo, Predict
+
+__all__ = ["EventLab", "EventDemo", "Predict", "TraceFiles", "added_waiter",
+           "source_line", "event_text", "thread_text"]

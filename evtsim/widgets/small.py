@@ -1,0 +1,206 @@
+"""The small widgets the lessons need: one event to play with, and predict-then-reveal.
+
+`EventDemo` shows one event with a few waiters and Set / Reset / Pulse buttons (each
+click also lets the machine run, so the released waiters finish at once); `Predict`
+asks which threads a signal will release, then makes the call and says what was right.
+"""
+from __future__ import annotations
+
+import functools
+
+import ipywidgets as W
+
+from ..api.kernel import NotificationEvent, SynchronizationEvent
+from ..errors import EvtsimError
+from ..lab import RUN_BUDGET, added_waiter, result_words, type_words, waiters_text
+from ..machine import Machine
+from .panel import (GREEN, GREY, KERNEL_OPS, THREAD_BADGES, VERMILLION, Panel, badge,
+                    button, esc, guarded, state_badge)
+
+__all__ = ["EventDemo", "Predict"]
+
+
+class EventDemo(Panel):
+    """One event, a few waiters, and Set / Reset / Pulse buttons.
+
+    Each click acts on the event as the instructor and then lets the machine run, so
+    the released waiters finish at once. `EventDemo("synchronization", waiters=3)`.
+    """
+
+    def __init__(self, kind="notification", waiters=3, initial_state=False):
+        super().__init__()
+        self._init_panel()
+        if kind not in ("notification", "synchronization"):
+            raise EvtsimError("kind is 'notification' or 'synchronization'")
+        self.kind, self.count, self.initial_state = kind, int(waiters), bool(initial_state)
+        self.title = W.HTML()
+        self.indicator = W.HTML()
+        self.waiters = W.HTML()
+        self.threads = W.HTML()
+        self.buttons = {}
+        for label in ("Set", "Reset", "Pulse"):
+            op, tip = KERNEL_OPS[label]
+            control = button(label, tip)
+            control.on_click(functools.partial(self._on_kernel, op))
+            self.buttons[label] = control
+        self.add_button = button("Add waiter", "Start one more thread that waits on the "
+                                  "event", "plus")
+        self.add_button.on_click(self._on_add)
+        self.again_button = button("Start over", "Build the demo again", "refresh")
+        self.again_button.on_click(self._on_again)
+        self._new()
+        self.children = [self.title, W.HBox([self.indicator, *self.buttons.values(),
+                                             self.add_button, self.again_button],
+                                            layout=W.Layout(align_items="center",
+                                                            flex_flow="row wrap")),
+                         self.waiters, self.threads, self.log_box, self.captured]
+        self.refresh()
+
+    def _new(self):
+        m = Machine()
+        kind = NotificationEvent if self.kind == "notification" else SynchronizationEvent
+        self.event = m.kernel.KeInitializeEvent(kind, self.initial_state, name="Demo")
+        for i in range(1, self.count + 1):
+            m.system.start(added_waiter, self.event, name=f"waiter{i}")
+        m.interactive = True
+        m.run(max_steps=RUN_BUDGET)
+        self.machine = m
+
+    def refresh(self):
+        ev = self.event
+        self.title.value = f"<b>Demo</b>: {esc(type_words(ev))}"
+        self.indicator.value = state_badge(ev)
+        self.waiters.value = "waiters (first served first): " + esc(waiters_text(ev))
+        rows = []
+        for t in self.machine.threads:
+            colour, symbol = THREAD_BADGES.get(t.state, (GREY, "?"))
+            text = ("released (returned " + result_words(t.result) + ")"
+                    if t.state == "terminated" else t.state)
+            rows.append(f"{esc(t.name)} {badge(text, colour, symbol)}")
+        self.threads.value = " &nbsp; ".join(rows)
+
+    @guarded
+    def _on_kernel(self, op, _button=None):
+        m = self.machine
+        n = len(m.trace)
+        args = (self.event, 0, False) if op in ("KeSetEvent", "KePulseEvent") else (self.event,)
+        getattr(m.kernel, op)(*args)
+        released = []
+        for record in m.trace[n:]:
+            released.extend(record.released)
+        m.run(max_steps=RUN_BUDGET)
+        self.say(f"{op}(Demo): released {', '.join(released) or 'nobody'}; Demo is now "
+                 f"{'SIGNALED' if self.event.SignalState else 'not signaled'}")
+        self.refresh()
+
+    @guarded
+    def _on_add(self, _button=None):
+        thread = self.machine.system.start(added_waiter, self.event, name="waiter")
+        self.machine.run(max_steps=RUN_BUDGET)
+        self.say(f"{thread.name} " + ("passed straight through: Demo was signaled"
+                                      if thread.state == "terminated" else
+                                      "now waits on Demo"))
+        self.refresh()
+
+    @guarded
+    def _on_again(self, _button=None):
+        self._new()
+        self.say("Started over.")
+        self.refresh()
+
+
+class Predict(Panel):
+    """Predict, then reveal: tick the threads you think the signal will release.
+
+    `Predict(kind="synchronization", waiters=3, op="KeSetEvent")` builds one event
+    with waiters; `Predict(machine, event="Go")` uses a machine whose threads already
+    wait. Reveal performs the call as the instructor and says what was right.
+    `check()` is True when the ticks matched.
+    """
+
+    def __init__(self, machine=None, event=None, op="KeSetEvent", *, kind="synchronization",
+                 waiters=3):
+        super().__init__()
+        self._init_panel()
+        if op not in ("KeSetEvent", "KePulseEvent", "KeResetEvent", "KeClearEvent"):
+            raise EvtsimError("op is KeSetEvent, KePulseEvent, KeResetEvent or KeClearEvent")
+        self.op = op
+        if machine is None:
+            machine = Machine()
+            kind_value = NotificationEvent if kind == "notification" else SynchronizationEvent
+            ev = machine.kernel.KeInitializeEvent(kind_value, False, name="Go")
+            for i in range(1, waiters + 1):
+                machine.system.start(added_waiter, ev, name=f"waiter{i}")
+            machine.run(max_steps=RUN_BUDGET)
+        self.machine = machine
+        if event is None:
+            found = [o for o in machine.dispatcher_objects
+                     if o.kind == "KEVENT" and o.wait_list]
+            if not found:
+                raise EvtsimError("Predict needs an event with waiters; none has any")
+            self.event = found[0]
+        else:
+            self.event = machine.find(event) if isinstance(event, str) else event
+            if self.event is None:
+                raise EvtsimError(f"no event {event!r} in this machine")
+        ev = self.event
+        self.candidates = [t.name for t in ev.waiters()]
+        self.question = W.HTML(
+            f"<b>{esc(ev.name)}</b> is a {esc(type_words(ev))}, "
+            f"{state_badge(ev)}, waiters in order: {esc(waiters_text(ev))}.<br>"
+            f"The instructor calls <code>{op}({esc(ev.name)})</code>. "
+            f"Which threads will it release? Tick them, then Reveal.")
+        self.ticks = {name: W.Checkbox(description=name, value=False, indent=False)
+                      for name in self.candidates}
+        self.reveal_button = button("Reveal", "Make the call and compare with your ticks",
+                                     "eye")
+        self.reveal_button.on_click(self._on_reveal)
+        self.answer = W.HTML()
+        self.released = None
+        self.children = [self.question, W.HBox(list(self.ticks.values()),
+                                               layout=W.Layout(flex_flow="row wrap")),
+                         self.reveal_button, self.answer, self.log_box, self.captured]
+
+    def check(self) -> bool | None:
+        """True if the ticks were right (None before Reveal)."""
+        if self.released is None:
+            return None
+        return {n for n, box in self.ticks.items() if box.value} == set(self.released)
+
+    @guarded
+    def _on_reveal(self, _button=None):
+        if self.released is not None:
+            self.say("Already revealed.")
+            return
+        m = self.machine
+        chosen = {n for n, box in self.ticks.items() if box.value}
+        n = len(m.trace)
+        args = (self.event, 0, False) if self.op in ("KeSetEvent", "KePulseEvent") \
+            else (self.event,)
+        getattr(m.kernel, self.op)(*args)
+        released = []
+        for record in m.trace[n:]:
+            released.extend(record.released)
+        self.released = released
+        for box in self.ticks.values():
+            box.disabled = True
+        self.reveal_button.disabled = True
+        right = chosen == set(released)
+        missed = [r for r in released if r not in chosen]
+        wrong = sorted(chosen - set(released))
+        why = (" A notification event releases every waiter." if self.event.Type ==
+               NotificationEvent else " A synchronization event releases one waiter, the "
+               "first in the list.")
+        if self.op in ("KeResetEvent", "KeClearEvent"):
+            why = " Resetting an event never releases anybody."
+        lines = [("\u2714 Right!" if right else "\u2716 Not quite.")
+                 + f" It released: {', '.join(released) or 'nobody'}." + why]
+        if missed:
+            lines.append(f"You did not tick {', '.join(missed)}, but it was released.")
+        if wrong:
+            lines.append(f"You ticked {', '.join(wrong)}, but it still waits.")
+        colour = GREEN if right else VERMILLION
+        self.answer.value = (f'<div role="status" style="border:2px solid {colour};'
+                             f'padding:4px 8px">' + "<br>".join(esc(x) for x in lines)
+                             + "</div>")
+        self.say(" ".join(lines))
