@@ -10,11 +10,10 @@ from ..errors import BadArgumentError, BugCheckSignal
 from ..io import (DEVICE_OBJECT, DRIVER_OBJECT, FILE_DEVICE_UNKNOWN, IO_WORKITEM, IRP,
                   PsThreadType, ThreadObject)
 from ..objects import ObjectHeader, SymbolicLink, name_text
-from ..status import (OBJ_KERNEL_HANDLE, STATUS_OBJECT_NAME_COLLISION,
-                      STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS)
+from ..status import (DISPATCH_LEVEL, OBJ_KERNEL_HANDLE, PASSIVE_LEVEL,
+                      STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_NOT_FOUND,
+                      STATUS_SUCCESS)
 from .base import helper, syscall
-
-PASSIVE_LEVEL, DISPATCH_LEVEL = 0, 2
 
 
 class IoRoutines:

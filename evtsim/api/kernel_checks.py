@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ..dispatcher import DispatcherObject, KernelMode, UserMode
 from ..errors import BadArgumentError, BugCheckSignal, MachineStateError
+from ..status import APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL  # noqa: F401
 
-PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL = 0, 1, 2, 31
 IO_NO_INCREMENT = 0
 EVENT_INCREMENT = 1
 LEVEL_NAMES = {0: "PASSIVE_LEVEL", 1: "APC_LEVEL", 2: "DISPATCH_LEVEL", 31: "HIGH_LEVEL"}
