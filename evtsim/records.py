@@ -116,6 +116,9 @@ class TraceRecord(NamedTuple):
 RESUMED = {"wait": "returns from its wait", "driver": "returns from the driver"}
 
 
+_make = TraceRecord._make
+
+
 def wait_label(waits) -> str | None:
     """`Wait(Go)`, `WaitAny(A, B)`, `WaitAll(A, B)` or `Delay` from a record's `waits`."""
     if waits is None:
@@ -158,27 +161,35 @@ def _parse_wait(label: str) -> tuple:
 
 
 class Trace(Sequence):
-    """The machine's trace: a list of TraceRecord, one per step."""
+    """The machine's trace: reads as a list of TraceRecord, one per step.
+
+    Steps append plain tuples with TraceRecord's fields: cheap, and invisible to the
+    cyclic garbage collector once they hold only names and numbers (a tuple subclass
+    would stay tracked and make every collection walk the whole trace). A TraceRecord
+    is made when a row is read.
+    """
 
     __slots__ = ("_rows",)
 
     def __init__(self, rows=None):
-        self._rows: list[TraceRecord] = rows if rows is not None else []
+        self._rows: list[tuple] = rows if rows is not None else []
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def __getitem__(self, index):
-        return self._rows[index]
+        if isinstance(index, slice):
+            return [_make(row) for row in self._rows[index]]
+        return _make(self._rows[index])
 
     def __iter__(self):
-        return iter(self._rows)
+        return map(_make, self._rows)
 
     def append(self, record: TraceRecord) -> None:
-        self._rows.append(record)
+        self._rows.append(tuple(record))
 
     def to_dicts(self) -> list[dict]:
-        return [record.to_dict() for record in self._rows]
+        return [record.to_dict() for record in self]
 
     def __eq__(self, other) -> bool:
         """Same steps, compared as their JSON form (so runs of two machines compare)."""

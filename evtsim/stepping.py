@@ -212,11 +212,10 @@ class Stepping:
             waits = waits or self._pended
             self._pended = None
         released, changes, rechecked = self._released, self._changes, self._rechecked
-        row = _make_record((self.seq, self.time, thread.name, thread.process.name, op, args,
-                            result, tuple(released) if released else (), thread.state,
-                            line, tuple(changes) if changes else (), thread.kind,
-                            tuple(rechecked) if rechecked else (), waits, resumed, enters,
-                            remarks))
+        row = (self.seq, self.time, thread.name, thread.process.name, op, args, result,
+               tuple(released) if released else (), thread.state, line,
+               tuple(changes) if changes else (), thread.kind,
+               tuple(rechecked) if rechecked else (), waits, resumed, enters, remarks)
         released.clear()
         changes.clear()
         rechecked.clear()
@@ -228,7 +227,7 @@ class Stepping:
         if self.tracing:
             self._rows.append(row)
         if self._hooks and self._hooks["after_step"]:
-            self._notify("after_step", row)
+            self._notify("after_step", _make_record(row))
         if self.debug and not self._in_step:
             self._check_invariants()
 

@@ -53,7 +53,7 @@ class SavedTrace(Trace):
 
     def run_view(self):
         from .timeline import RunView
-        return RunView(self._rows, self.threads, self.objects,
+        return RunView(self, self.threads, self.objects,
                        [p["name"] for p in self.processes], self.step_time, self.time,
                        self.bugcheck, self.scenario)
 
@@ -299,9 +299,9 @@ def from_data(data, source: str = "trace") -> SavedTrace:
             typed = from_note(need(r, "note", str, where, optional=True), thread)
         else:
             typed = _typed_fields(r, where, need, bad, shown)
-        rows.append(TraceRecord(seq, t, thread, process, op, args, r["result"],
-                                tuple(released), state, line,
-                                tuple(tuple(c) for c in changes), **typed))
+        rows.append(tuple(TraceRecord(seq, t, thread, process, op, args, r["result"],
+                                      tuple(released), state, line,
+                                      tuple(tuple(c) for c in changes), **typed)))
     return SavedTrace(rows, scenario=name, params=params, policy=policy, seed=seed,
                       step_time=step_time, namespace=namespace, time=time,
                       actions=actions, processes=processes, threads=threads,

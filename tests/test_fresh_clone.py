@@ -155,7 +155,8 @@ def test_lab_command_sets_up_and_serves_jupyterlab_with_a_token(clone):
 
 def test_test_command_completes_the_environment_and_passes(clone):
     """The README's test command on the same clone: it installs the test extra into the
-    clone's .venv (20-40 s: real pip work) and runs a small part of the suite."""
+    clone's .venv (about a minute on a busy machine: real pip work) and runs a small
+    part of the suite."""
     tmp, repo = clone
     proc = subprocess.run(
         [python3(), "run.py", "test", "tests/test_packaging.py", "-q", "-p", "no:cacheprovider"],
