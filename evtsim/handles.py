@@ -44,7 +44,16 @@ class HandleTable:
     def insert(self, obj, granted_access: int, attributes: int) -> int:
         value = self.free.pop() if self.free else self._grow()
         self.entries[value] = HandleEntry(obj, granted_access, attributes)
+        self._note(value, write=True)
         return value
+
+    def _note(self, value: int, write: bool) -> None:
+        """Tell the machine which handle slot a routine read or wrote (a step's reads and
+        writes; the schedule explorer orders steps that share a slot)."""
+        machine = self.process.machine
+        if machine._acting:
+            slot = f"handle:{self.process.pid}:{value & ~3 & 0x7FFFFFFF}"
+            (machine.note_write if write else machine.note_read)(slot)
 
     def _grow(self) -> int:
         value = self.next_value
@@ -60,10 +69,12 @@ class HandleTable:
         key = value & ~3
         if key <= 0 or key > HANDLE_VALUE_MASK:
             return None
+        self._note(key, write=False)
         return self.entries.get(key)
 
     def remove(self, value: int) -> HandleEntry:
         key = value & ~3
+        self._note(key, write=True)
         entry = self.entries.pop(key)
         self.free.append(key)
         return entry

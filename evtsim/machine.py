@@ -108,8 +108,9 @@ class Machine(ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         self._pended = None             # what a thread waits on after its driver pended
         # The dispatcher objects the current step read or changed; `footprint` keeps
         # the last step's, so a schedule explorer can tell independent steps apart.
-        self.touched: list = []
-        self._footprint: list = []
+        self._reads: list = []              # what the step under way read and wrote:
+        self._writes: list = []             # objects, or handle-slot names
+        self._footprint: tuple = ()
         self.raised: Thread | None = None   # a ready thread at DISPATCH_LEVEL or above
         self._acting = 0                    # > 0 while a routine runs (not an outside action)
         self._in_step = False               # a thread's step is under way
@@ -406,6 +407,14 @@ class Machine(ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
     # --- what routines report while a step runs --------------------------------------
     def note_change(self, obj, old: int, new: int) -> None:
         self._changes.append((obj.name, old, new))
+
+    def note_read(self, what) -> None:
+        """A routine read an object (or a handle slot, by name) during this step."""
+        self._reads.append(what)
+
+    def note_write(self, what) -> None:
+        """A routine changed an object (or a handle slot, by name) during this step."""
+        self._writes.append(what)
 
     # --- crashing ---------------------------------------------------------------------
     def _crash(self, signal: BugCheckSignal, thread: Thread, call: Call | None) -> None:

@@ -48,6 +48,8 @@ class TraceRecord(NamedTuple):
     `WaitAll` or `Delay`. `resumed` is `"wait"` or `"driver"` when the step is the
     return from a finished wait or from driver code; `enters` names the driver routine
     the step entered. `remarks` are what routines said about the step, in words.
+    `reads` and `writes` name what the step's routines read and changed: objects, the
+    namespace root `\\`, and handle slots (`handle:<pid>:<value>`).
     The English `note` is made from these fields here, and nowhere else.
     """
 
@@ -68,6 +70,8 @@ class TraceRecord(NamedTuple):
     resumed: str | None = None
     enters: str | None = None
     remarks: tuple = ()
+    reads: tuple = ()
+    writes: tuple = ()
 
     @property
     def wait_label(self) -> str | None:
@@ -100,6 +104,7 @@ class TraceRecord(NamedTuple):
             "rechecked": list(self.rechecked),
             "waits": None if self.waits is None else [self.waits[0], list(self.waits[1])],
             "resumed": self.resumed, "enters": self.enters, "remarks": list(self.remarks),
+            "reads": list(self.reads), "writes": list(self.writes),
         }
 
     def row(self) -> tuple:
@@ -131,12 +136,13 @@ def from_note(note: str | None, thread: str) -> dict:
     """The structured fields of a version-1 record, read from its English note.
 
     Trace files written by evtsim 0.1.0 kept only the note. This is the one place that
-    reads such text back: the exact inverse of `TraceRecord.note`.
+    reads such text back: the exact inverse of `TraceRecord.note`. (Those files did not
+    say what a step read or wrote: `reads` and `writes` stay empty.)
     """
     fields: dict = {"kind": ("dpc" if thread.startswith("DPC:") else
                              thread if thread in ("instructor", "clock") else "thread"),
                     "rechecked": (), "waits": None, "resumed": None, "enters": None,
-                    "remarks": ()}
+                    "remarks": (), "reads": (), "writes": ()}
     if not note:
         return fields
     parts = note.split("; ")

@@ -26,6 +26,11 @@ from .status import DISPATCH_LEVEL, PASSIVE_LEVEL
 _make_record = TraceRecord._make
 
 
+def _names(noted: list) -> tuple:
+    """The names of noted objects (handle slots are noted by name), each once."""
+    return tuple(dict.fromkeys(n if type(n) is str else n.name for n in noted))
+
+
 class Stepping:
     """The stepping part of Machine (a mixin: it works on Machine's state)."""
 
@@ -50,8 +55,9 @@ class Stepping:
 
     @property
     def footprint(self) -> tuple:
-        """Names of the objects the last step read or changed (in first-touch order)."""
-        return tuple(dict.fromkeys(o.name for o in self._footprint))
+        """Names of what the last step's routines read or changed (objects and handle
+        slots, in first-touch order). The record's `reads` and `writes` say which."""
+        return self._footprint
 
     def choices(self) -> list[Thread]:
         """The threads that could take the next step, in ready-queue order.
@@ -212,18 +218,25 @@ class Stepping:
             waits = waits or self._pended
             self._pended = None
         released, changes, rechecked = self._released, self._changes, self._rechecked
+        r, w = self._reads, self._writes
+        if r or w or changes:
+            reads = _names(r)
+            noted = _names(w)
+            writes = (tuple(dict.fromkeys(noted + tuple(c[0] for c in changes)))
+                      if changes else noted)
+            self._footprint = tuple(dict.fromkeys(reads + noted))
+            r.clear()
+            w.clear()
+        else:
+            reads = writes = self._footprint = ()
         row = (self.seq, self.time, thread.name, thread.process.name, op, args, result,
                tuple(released) if released else (), thread.state, line,
                tuple(changes) if changes else (), thread.kind,
-               tuple(rechecked) if rechecked else (), waits, resumed, enters, remarks)
+               tuple(rechecked) if rechecked else (), waits, resumed, enters, remarks,
+               reads, writes)
         released.clear()
         changes.clear()
         rechecked.clear()
-        if self.touched:
-            self._footprint, self.touched = self.touched, self._footprint
-            self.touched.clear()
-        elif self._footprint:
-            self._footprint.clear()
         if self.tracing:
             self._rows.append(row)
         if self._hooks and self._hooks["after_step"]:

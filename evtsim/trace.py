@@ -334,7 +334,7 @@ def _typed_fields(r: dict, where: str, need, bad, shown) -> dict:
                                 f"found {resumed!r}")
     return {"kind": kind, "rechecked": names("rechecked"), "waits": waits,
             "resumed": resumed, "enters": need(r, "enters", str, where, optional=True),
-            "remarks": names("remarks")}
+            "remarks": names("remarks"), "reads": names("reads"), "writes": names("writes")}
 
 
 def _resolve(machine, value, key=None):

@@ -51,7 +51,7 @@ class Waits:
             if call is not None:
                 call.deadline = deadline
         wait_irql = thread.saved_irql if thread.wait_next else thread.irql
-        self.touched.extend(objects)
+        self._reads.extend(objects)
         if len(objects) == 1:
             obj = objects[0]
             if obj.SignalState > 0:

@@ -59,6 +59,7 @@ def test_the_note_is_made_from_the_fields_and_read_back_exactly():
             m.run()
             for record in m.trace:
                 typed = from_note(record.note, record.thread)
+                assert (typed.pop("reads"), typed.pop("writes")) == ((), ())   # not in notes
                 resumed = record.resumed if record.enters is None else None
                 assert typed == {"kind": record.kind, "rechecked": record.rechecked,
                                  "waits": record.waits, "resumed": resumed,

@@ -77,7 +77,7 @@ class KeEvents:
     def KeReadStateEvent(self, Event) -> int:
         """The current state, 0 or 1."""
         event = self._object(Event, "KeReadStateEvent", KEVENT)
-        self.machine.touched.append(event)
+        self.machine.note_read(event)
         return event.SignalState
 
     # --- waits -----------------------------------------------------------------------

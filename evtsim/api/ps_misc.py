@@ -163,7 +163,7 @@ class PsMisc:
     @syscall
     def KeReadStateTimer(self, Timer) -> int:
         timer = self._object(Timer, "KeReadStateTimer", KTIMER)
-        self.machine.touched.append(timer)
+        self.machine.note_read(timer)
         return timer.SignalState
 
     # --- process context -------------------------------------------------------------

@@ -6,14 +6,14 @@ are dependent when the dispatcher objects they read or changed (`Machine.footpri
 events, timers, the namespace root "\\\\", devices) overlap, when one of them woke,
 re-checked, started or queued an APC to the other's thread, or when either ran while a
 timer or DPC was pending (virtual time orders those against every step). A step that
-touched the namespace or a handle table ("\\\\") is dependent with every other step,
-because handle look-ups are not in the footprint. Python objects that learner threads
+touched the namespace ("\\\\") is dependent with every other step that did; handle slots
+a step read or wrote (`handle:<pid>:<value>`, noted by the engine) order it against
+steps that used the same slot. Python objects that learner threads
 share directly (a dict, a driver's attributes) are invisible to the footprint: when
 threads talk through them, use `strategy="dfs"`.
 """
 from __future__ import annotations
 
-from ..objects import HandleTable
 from ..scheduler import TERMINATED, WAITING
 
 _ANY = "*"                      # footprint mark: dependent with every other step
@@ -90,63 +90,3 @@ def _signature(t):
     """What another step can change about a thread without touching an object."""
     return (t.state, t.wait_generation, len(t.kernel_apcs), len(t.user_apcs),
             t.user_apc_pending, t.alerted[0], t.alerted[1])
-
-
-# --- handle slots in the footprint -----------------------------------------------------
-
-class _Mark:
-    """Stands in `Machine.touched` for one handle-table slot."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-
-def _watch_handles(m) -> None:
-    """Make handle look-ups, inserts and removals part of each step's footprint.
-
-    The engine's footprint names the namespace ("\\") for creates, opens and closes,
-    but not the handle slot a call looked up, so SetEvent(h) and another thread's
-    CloseHandle(h) would look independent. Each process's table is switched to a
-    subclass that also notes the slot ("handle:<pid>:<value>") it read or changed.
-    """
-    for process in m.processes:
-        table = process.handles
-        if type(table) is HandleTable:
-            table.__class__ = _watched()
-
-
-_WATCHED = []
-
-
-def _watched():
-    if not _WATCHED:
-        _WATCHED.append(_watched_handles_class())
-    return _WATCHED[0]
-
-
-def _handle_mark(table, value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        table.process.machine.touched.append(
-            _Mark(f"handle:{table.process.pid}:{value & ~3 & 0x7FFFFFFF}"))
-
-
-def _watched_handles_class():
-    class WatchedHandles(HandleTable):
-        __slots__ = ()
-
-        def insert(self, obj, granted_access, attributes):
-            value = HandleTable.insert(self, obj, granted_access, attributes)
-            _handle_mark(self, value)
-            return value
-
-        def get(self, value):
-            _handle_mark(self, value)
-            return HandleTable.get(self, value)
-
-        def remove(self, value):
-            _handle_mark(self, value)
-            return HandleTable.remove(self, value)
-
-    return WatchedHandles

@@ -26,7 +26,6 @@ from ..errors import BadArgumentError, EvtsimError, learner_frames
 from ..machine import Machine
 from ..scheduler import WAITING
 from .dpor import choose_dpor, observed_step, races
-from .independence import _watch_handles
 from .progress import _Progress
 from .report import Failure, Report
 from .runs import _find, _make, _resolve_build, _scenario_label, state_key
@@ -65,8 +64,6 @@ class _Explorer:
         m = _make(self.build)
         m.tracing = False
         dpor = self.dpor
-        if dpor:
-            _watch_handles(m)
         report = self.report
         first_error = None
         steps = 0
