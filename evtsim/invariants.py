@@ -1,6 +1,7 @@
 """Invariants of a machine between steps, checked after every step in debug mode.
 
-`Machine(debug=True)` (or `m.debug = True` later) calls `check(m)` after every recorded
+`Machine(debug=True)` (or `m.debug = True` later) subscribes `InvariantChecker`, an
+observer that calls `check(m)` between steps, after every recorded
 step; the tests turn it on. A broken invariant raises `InvariantViolation`, whose
 `invariant` names the rule, so a failing schedule points at the step that broke it.
 The rules are the bookkeeping the Windows kernel keeps (ReactOS `ob/obref.c`,
@@ -220,5 +221,13 @@ def _check_ready_queue(machine) -> int:
     return visited
 
 
-__all__ = ["check", "stats", "InvariantViolation", "INVARIANTS", "HANDLE_COUNT", "POINTER_COUNT",
+class InvariantChecker:
+    """The observer that debug mode subscribes: it checks every invariant between steps,
+    after the thread that stepped is back in the ready queue."""
+
+    def between_steps(self, machine) -> None:
+        check(machine)
+
+
+__all__ = ["InvariantChecker", "check", "stats", "InvariantViolation", "INVARIANTS", "HANDLE_COUNT", "POINTER_COUNT",
            "WAIT_LISTS", "SIGNALED_WITH_WAITERS", "SIGNAL_STATE", "READY_QUEUE"]

@@ -17,6 +17,7 @@ from .api.kernel import KernelApi
 from .api.win32 import Win32Api
 from .calls import Call
 from .deferred import Deferred
+from .observed import Observed
 from .errors import (
     BadArgumentError,
     BugCheckError,
@@ -54,7 +55,7 @@ def _as_generator(value):
     return value
 
 
-class Machine(ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
+class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
     """A booted Windows machine with one CPU, run in virtual time."""
 
     def __init__(self, policy: str | Policy = "round_robin", seed: int = 0, *,
@@ -77,7 +78,6 @@ class Machine(ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         self.seed = seed
         self.step_time = step_time
         self.tracing = trace
-        self.debug = debug
         self.time = 0
         self.trace = Trace()
         self._rows = self.trace._rows
@@ -117,6 +117,8 @@ class Machine(ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         self._errored: Thread | None = None
         self._observers: list = []
         self._hooks: dict[str, list] = {}
+        self._checker = None                # the invariant observer, in debug mode
+        self.debug = debug
         self.ob = ObjectManager(self)
         self.system = self._new_process("System", user="SYSTEM", admin=True, session=0,
                                         kernel=True)
@@ -382,39 +384,6 @@ class Machine(ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
     def _signal_thread_object(self, thread: Thread) -> None:
         if thread.object is not None:
             dispatcher.signal(thread.object)
-
-    # --- observers (trio's Instrument) ------------------------------------------------
-    HOOKS = ("thread_started", "before_step", "after_step", "thread_exited", "bugcheck",
-             "run_stopped")
-
-    def add_observer(self, observer) -> None:
-        """Subscribe an object to any of the hooks in `Machine.HOOKS` it defines."""
-        self._observers.append(observer)
-        self._rebuild_hooks()
-
-    def remove_observer(self, observer) -> None:
-        self._observers.remove(observer)
-        self._rebuild_hooks()
-
-    def _rebuild_hooks(self) -> None:
-        self._hooks = {h: [getattr(o, h) for o in self._observers if hasattr(o, h)]
-                       for h in self.HOOKS}
-
-    def _notify(self, hook: str, arg) -> None:
-        for fn in self._hooks.get(hook, ()):
-            fn(arg)
-
-    # --- what routines report while a step runs --------------------------------------
-    def note_change(self, obj, old: int, new: int) -> None:
-        self._changes.append((obj.name, old, new))
-
-    def note_read(self, what) -> None:
-        """A routine read an object (or a handle slot, by name) during this step."""
-        self._reads.append(what)
-
-    def note_write(self, what) -> None:
-        """A routine changed an object (or a handle slot, by name) during this step."""
-        self._writes.append(what)
 
     # --- crashing ---------------------------------------------------------------------
     def _crash(self, signal: BugCheckSignal, thread: Thread, call: Call | None) -> None:

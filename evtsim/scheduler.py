@@ -139,10 +139,10 @@ class Thread:
         machine = self.machine
         if status == STATUS_KERNEL_APC:
             self.resume = NO_VALUE
-            machine._rechecked.append(self.name)
+            machine.note_recheck(self)
         else:
             self.resume = status
-            machine._released.append(self.name)
+            machine.note_release(self)
         self.state = READY
         machine.scheduler.ready.append(self)
 
@@ -258,6 +258,10 @@ class Timers:
         while heap and heap[0][0] <= now:
             _, _, action, payload = heapq.heappop(heap)
             yield action, payload
+
+    def pending(self):
+        """Every (action, payload) still pending, in no particular order (to read)."""
+        return [(action, payload) for _, _, action, payload in self.heap]
 
     def __len__(self) -> int:
         return len(self.heap)

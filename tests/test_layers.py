@@ -8,7 +8,8 @@ as one at the top of a file. From the bottom up:
   kernel      dispatcher, scheduler, the object manager (security, namespace, handles,
               objects), io, process, invariants, reports
   surfaces    api.*: the kernel, Win32 and DriverWorks routines threads call
-  machine     machine and its parts (protocol, waits, deferred, stepping, runloop):
+  machine     machine and its parts (observed, protocol, waits, deferred, stepping,
+              runloop):
               boots, runs threads, records steps
   scenarios   scenarios.*: the documented patterns, ready to build
   view model  timeline: lanes, spans and arrows read from the records
@@ -34,7 +35,8 @@ LAYERS = [
     ("kernel", ["dispatcher", "scheduler", "security", "namespace", "handles", "objects",
                 "io", "process", "invariants", "reports"]),
     ("surfaces", ["api"]),
-    ("machine", ["machine", "protocol", "waits", "deferred", "stepping", "runloop"]),
+    ("machine", ["machine", "observed", "protocol", "waits", "deferred", "stepping",
+                 "runloop"]),
     ("scenarios", ["scenarios"]),
     ("view model", ["timeline"]),
     ("files", ["perfetto", "trace"]),

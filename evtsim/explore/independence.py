@@ -75,7 +75,7 @@ def _pending_timers(m):
     kernel timer (whose DPC could touch anything) is pending."""
     timed = set()
     ktimer = False
-    for _, _, action, payload in m.timers.heap:
+    for action, payload in m.timers.pending():
         target, generation = payload
         if action == "wait":
             if target.state == WAITING and target.wait_generation == generation:
