@@ -71,3 +71,33 @@ def test_bench_report_and_json_cover_every_figure(bench, tmp_path):
     data = json.loads(out.read_text())
     assert data["errors"] == {}
     assert {"pingpong", "waiters", "import"} <= set(data)
+
+
+def test_the_minimal_dispatcher_takes_the_same_steps_as_evtsim_on_the_ping_pong():
+    """bench/hotpath.py divides evtsim's steps/s by the minimal dispatcher's: the two
+    must do the same work, step for step (6 steps a round trip, trace rows included)."""
+    spec = importlib.util.spec_from_file_location("evtsim_bench_minimal",
+                                                  BENCH.parent / "minimal.py")
+    minimal = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(minimal)
+    from evtsim import Machine
+    from evtsim.api.kernel import Executive, KernelMode, SynchronizationEvent
+    m = Machine()
+    a = m.kernel.KeInitializeEvent(SynchronizationEvent, False)
+    b = m.kernel.KeInitializeEvent(SynchronizationEvent, False)
+
+    def ping(k):
+        for _ in range(50):
+            yield k.KeSetEvent(a, 0, False)
+            yield k.KeWaitForSingleObject(b, Executive, KernelMode, False, None)
+
+    def pong(k):
+        for _ in range(50):
+            yield k.KeWaitForSingleObject(a, Executive, KernelMode, False, None)
+            yield k.KeSetEvent(b, 0, False)
+
+    m.system.start(ping, name="ping")
+    m.system.start(pong, name="pong")
+    before = len(m.trace)
+    m.run()
+    assert minimal.pingpong(50) == len(m.trace) - before == 6 * 50 - 1
