@@ -60,6 +60,15 @@ class WaitInfo:
 class Thread:
     """A simulated thread (ETHREAD/KTHREAD): a generator plus its kernel state."""
 
+    # Slots, not a dict: an idle waiting thread is mostly this object (its dict of some
+    # thirty attributes cost 1.5 KB).
+    __slots__ = ("machine", "process", "name", "mode", "is_dpc", "kind", "api", "gen",
+                 "state", "next_call", "resume", "result", "error", "wait", "wait_blocks",
+                 "wait_generation", "irql", "wait_irql", "wait_next", "alerted",
+                 "kernel_apcs", "user_apcs", "user_apc_pending", "unyielded", "last_error",
+                 "attached", "frames", "kernel_api", "object", "saved_irql", "steps",
+                 "created_time", "created_seq")
+
     def __init__(self, machine, process, name: str, mode: int, is_dpc: bool = False):
         self.machine = machine
         self.process = process
@@ -81,8 +90,8 @@ class Thread:
         self.wait_irql = 0              # IRQL to go back to when the wait ends
         self.wait_next = False          # KeSetEvent(Wait=TRUE) was called
         self.alerted = [False, False]   # per KPROCESSOR_MODE
-        self.kernel_apcs: deque = deque()
-        self.user_apcs: deque = deque()
+        self.kernel_apcs: list = []     # queued APCs, oldest first (a list: an idle
+        self.user_apcs: list = []       # thread's empty deque would cost 600 bytes)
         self.user_apc_pending = False
         self.unyielded: list = []       # calls made but not yet yielded
         self.last_error = 0             # Win32 GetLastError

@@ -94,7 +94,7 @@ class Waits:
         return translate(status) if translate else status
 
     def _deliver_kernel_apc(self, thread: Thread):
-        routine, argument = thread.kernel_apcs.popleft()
+        routine, argument = thread.kernel_apcs.pop(0)
         thread.state = READY
         if routine is not None:
             self._call_apc_routine(thread, routine, argument)
@@ -104,7 +104,7 @@ class Waits:
     def _deliver_user_apcs(self, thread: Thread) -> None:
         thread.user_apc_pending = False
         while thread.user_apcs and thread.state != TERMINATED:
-            routine, argument = thread.user_apcs.popleft()
+            routine, argument = thread.user_apcs.pop(0)
             self._call_apc_routine(thread, routine, argument)
 
     def _call_apc_routine(self, thread: Thread, routine, argument) -> None:
