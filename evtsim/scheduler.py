@@ -44,11 +44,12 @@ class WaitInfo:
     def label(self) -> tuple:
         """`("Wait", ("Go",))`, `("WaitAny", ("EvA", "EvB"))` or `("Delay", ())`: what a
         trace record's `waits` field holds."""
-        names = tuple(o.name for o in self.objects)
+        objects = self.objects
+        if len(objects) == 1:
+            return ("Wait", (objects[0].name,))
+        names = tuple(o.name for o in objects)
         if not names:
             return ("Delay", ())
-        if len(names) == 1:
-            return ("Wait", names)
         return ("WaitAll" if self.wait_type == 0 else "WaitAny", names)
 
     def describe(self) -> str:

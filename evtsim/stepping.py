@@ -27,6 +27,9 @@ _make_record = TraceRecord._make
 
 def _names(noted: list) -> tuple:
     """The names of noted objects (handle slots are noted by name), each once."""
+    if len(noted) == 1:                     # the usual case, kept cheap
+        n = noted[0]
+        return (n if type(n) is str else n.name,)
     return tuple(dict.fromkeys(n if type(n) is str else n.name for n in noted))
 
 
@@ -219,11 +222,12 @@ class Stepping:
         released, changes, rechecked = self._released, self._changes, self._rechecked
         r, w = self._reads, self._writes
         if r or w or changes:
-            reads = _names(r)
-            noted = _names(w)
+            reads = _names(r) if r else ()
+            noted = _names(w) if w else ()
             writes = (tuple(dict.fromkeys(noted + tuple(c[0] for c in changes)))
                       if changes else noted)
-            self._footprint = tuple(dict.fromkeys(reads + noted))
+            self._footprint = (tuple(dict.fromkeys(reads + noted)) if reads and noted
+                               else reads or noted)
             r.clear()
             w.clear()
         else:
