@@ -5,7 +5,7 @@ docs/semantics.md section 9 lists the disagreements; the simulator does what Win
 each checker below runs the small model it asks about. One more the team found: for an
 event, Windows maps GENERIC_READ to READ_CONTROL | EVENT_QUERY_STATE with no
 SYNCHRONIZE (Wine's advapi32 security tests), where ReactOS adds SYNCHRONIZE (see
-docs/semantics.md section 4 and the comment in evtsim/objects.py).
+docs/semantics.md section 4 and the comment in evtsim/security.py).
 """
 from __future__ import annotations
 
