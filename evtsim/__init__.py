@@ -11,7 +11,7 @@ from .machine import BugCheckInfo, DeadlockReport, Machine, Process, RunResult
 from .scheduler import Thread, WaitInfo
 from .records import TraceRecord
 from .version import __version__
-from . import trace  # noqa: F401,E402  (evtsim.trace.save/load/replay after `import evtsim`)
+from . import trace  # noqa: F401  (evtsim.trace.save/load/replay after `import evtsim`)
 
 __all__ = [
     "Machine", "Process", "Thread", "WaitInfo", "RunResult", "BugCheckInfo",
