@@ -25,6 +25,14 @@ from .status import DISPATCH_LEVEL, PASSIVE_LEVEL
 _make_record = TraceRecord._make
 
 
+def _with_changed(noted: tuple, changes: list) -> tuple:
+    """What a step wrote: the objects routines noted, then those whose state changed."""
+    changed = (changes[0][0],) if len(changes) == 1 else tuple(c[0] for c in changes)
+    if noted == changed:                    # a set that changed its event: the usual case
+        return noted
+    return tuple(dict.fromkeys(noted + changed))
+
+
 def _names(noted: list) -> tuple:
     """The names of noted objects (handle slots are noted by name), each once."""
     if len(noted) == 1:                     # the usual case, kept cheap
@@ -224,8 +232,7 @@ class Stepping:
         if r or w or changes:
             reads = _names(r) if r else ()
             noted = _names(w) if w else ()
-            writes = (tuple(dict.fromkeys(noted + tuple(c[0] for c in changes)))
-                      if changes else noted)
+            writes = _with_changed(noted, changes) if changes else noted
             self._footprint = (tuple(dict.fromkeys(reads + noted)) if reads and noted
                                else reads or noted)
             r.clear()
