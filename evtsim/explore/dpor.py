@@ -64,7 +64,7 @@ def races(stack, diverge):
     reversed order will be tried from the point before the earlier step."""
     events = [n.event for n in stack]
     for j in range(max(diverge, 1), len(events)):
-        name_j, fp_j, clock_j = events[j]
+        name_j, fp_j, _clock_j = events[j]
         # the clock of e_j without its direct dependencies on other threads
         base = {}
         for k in range(j - 1, -1, -1):

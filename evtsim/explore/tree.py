@@ -25,7 +25,3 @@ class _Node:
         self.event = None           # DPOR: (thread, footprint, clock) of `choice`
         self.last = last
         self.preempts = preempts
-
-
-class _Stop(Exception):
-    pass

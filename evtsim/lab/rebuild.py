@@ -64,7 +64,7 @@ def call_builder(fn, policy, seed):
     return machine
 
 
-def replay_actions(machine, actions, added=None):
+def replay_actions(machine, actions):
     """Repeat outside actions on a freshly built machine (used by Undo and upload).
 
     Each action is done by `evtsim.trace.apply_action`. `start` actions of threads the

@@ -75,7 +75,7 @@ def guarded(method):
 class Panel(W.VBox):
     """What every widget here shares: a log, a captured output, a status line."""
 
-    def _init_panel(self, log_title="Log", log_lines=None):
+    def _init_panel(self, log_lines=None):
         self.log_lines: list[str] = [] if log_lines is None else log_lines
         self.log_box = W.HTML(value=self._log_html(), layout=W.Layout(
             max_height="14em", overflow="auto", border="1px solid #ccc", padding="2px 6px"))
@@ -83,7 +83,6 @@ class Panel(W.VBox):
         self.captured = W.Output(layout=W.Layout(max_height="8em", overflow="auto"))
         self.status = W.HTML(value="")
         self.status.add_class("evtsim-status")
-        self._log_title = log_title
 
     def _log_html(self):
         shown = self.log_lines[-LOG_SHOWN:]
