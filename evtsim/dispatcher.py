@@ -174,7 +174,7 @@ def unwait_all(obj: DispatcherObject) -> None:
 
 def signal(obj: DispatcherObject) -> int:
     """Set an object to signaled and release waiters; returns the previous state."""
-    obj.machine.note_write(obj)
+    obj.machine.note_write(obj.name)
     previous = obj.SignalState
     if previous:
         return previous                      # already signaled: nothing else happens
@@ -189,7 +189,7 @@ def signal(obj: DispatcherObject) -> int:
 
 def pulse(obj: DispatcherObject) -> int:
     """KePulseEvent: release as a set would, then always leave the state 0."""
-    obj.machine.note_write(obj)
+    obj.machine.note_write(obj.name)
     previous = obj.SignalState
     if not previous and obj.wait_list:
         set_state(obj, 1)
@@ -200,7 +200,7 @@ def pulse(obj: DispatcherObject) -> int:
 
 def reset(obj: DispatcherObject) -> int:
     """Set the state to 0, returning the previous state."""
-    obj.machine.note_write(obj)
+    obj.machine.note_write(obj.name)
     previous = obj.SignalState
     set_state(obj, 0)
     return previous

@@ -194,7 +194,7 @@ class IRP:
         self.done: KEVENT | None = None   # what a waiting caller waits on
         self.stack = IO_STACK_LOCATION(self)
         machine.pending_irps.append(self)
-        machine.note_write(device)
+        machine.note_write(device.name)
 
     def __repr__(self) -> str:
         state = "completed" if self.completed else ("pending" if self.PendingReturned else "new")

@@ -110,7 +110,7 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         # the last step's, so a schedule explorer can tell independent steps apart.
         self._reads: list = []              # what the step under way read and wrote:
         self._writes: list = []             # objects, or handle-slot names
-        self._footprint: tuple = ()
+        self._footprint: tuple = ((), ())   # the last step's (reads, noted writes)
         self.raised: Thread | None = None   # a ready thread at DISPATCH_LEVEL or above
         self._acting = 0                    # > 0 while a routine runs (not an outside action)
         self._in_step = False               # a thread's step is under way

@@ -111,7 +111,7 @@ class ObjectManager(Namespace):
 
     def close(self, process, value, mode: int) -> int:
         """NtClose: drop the handle; a temporary object's name goes at the last one."""
-        self.machine.note_write(self.root)
+        self.machine.note_write(self.root.name)
         status, entry = self.resolve(process, value, mode)
         if status != STATUS_SUCCESS:
             return status
@@ -153,7 +153,7 @@ class ObjectManager(Namespace):
         docs/semantics.md section 3, the caller's default DACL when no descriptor is given,
         and access checks for user-mode callers opening an existing object.
         """
-        self.machine.note_write(self.root)          # the namespace, for the explorer
+        self.machine.note_write(self.root.name)          # the namespace, for the explorer
         token = process.token
         if security is None:
             security = SECURITY_DESCRIPTOR(token.default_dacl)
@@ -204,7 +204,7 @@ class ObjectManager(Namespace):
     def open(self, process, type_: ObjectType, name, attributes: int, root, desired: int,
              mode: int, kernel_handle: bool):
         """Open an existing named object: (status, handle, object)."""
-        self.machine.note_read(self.root)
+        self.machine.note_read(self.root.name)
         text = name_text(name)
         status, root_dir = self._root(process, root, mode)
         if status != STATUS_SUCCESS:

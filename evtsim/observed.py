@@ -64,13 +64,13 @@ class Observed:
         """A call woke wait-all waiter `thread` only to check its objects again."""
         self._rechecked.append(thread.name)
 
-    def note_read(self, what) -> None:
-        """A routine read an object (or a handle slot, by name) during this step."""
-        self._reads.append(what)
+    def note_read(self, name: str) -> None:
+        """A routine read the object or handle slot called `name` during this step."""
+        self._reads.append(name)
 
-    def note_write(self, what) -> None:
-        """A routine changed an object (or a handle slot, by name) during this step."""
-        self._writes.append(what)
+    def note_write(self, name: str) -> None:
+        """A routine changed the object or handle slot called `name` during this step."""
+        self._writes.append(name)
 
 
 __all__ = ["Observed"]

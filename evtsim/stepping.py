@@ -25,20 +25,9 @@ from .status import DISPATCH_LEVEL, PASSIVE_LEVEL
 _make_record = TraceRecord._make
 
 
-def _with_changed(noted: tuple, changes: list) -> tuple:
-    """What a step wrote: the objects routines noted, then those whose state changed."""
-    changed = (changes[0][0],) if len(changes) == 1 else tuple(c[0] for c in changes)
-    if noted == changed:                    # a set that changed its event: the usual case
-        return noted
-    return tuple(dict.fromkeys(noted + changed))
-
-
-def _names(noted: list) -> tuple:
-    """The names of noted objects (handle slots are noted by name), each once."""
-    if len(noted) == 1:                     # the usual case, kept cheap
-        n = noted[0]
-        return (n if type(n) is str else n.name,)
-    return tuple(dict.fromkeys(n if type(n) is str else n.name for n in noted))
+def _once(names: tuple) -> tuple:
+    """Each name once, in first-noted order (most steps note one name once)."""
+    return names if len(names) < 2 else tuple(dict.fromkeys(names))
 
 
 class Stepping:
@@ -67,7 +56,8 @@ class Stepping:
     def footprint(self) -> tuple:
         """Names of what the last step's routines read or changed (objects and handle
         slots, in first-touch order). The record's `reads` and `writes` say which."""
-        return self._footprint
+        reads, noted = self._footprint
+        return _once(reads + noted)
 
     def choices(self) -> list[Thread]:
         """The threads that could take the next step, in ready-queue order.
@@ -110,6 +100,10 @@ class Stepping:
                 f"Ready threads: {ready}.")
 
     def _step_thread(self, thread: Thread) -> None:
+        """One thread step, then the `between_steps` observers (if any subscribed)."""
+        if not self._hooks:                 # nobody watches: the usual case, kept cheap
+            self._step(thread)
+            return
         self._in_step = True
         try:
             self._step(thread)
@@ -178,8 +172,11 @@ class Stepping:
                         result = None
                         if thread.state == WAITING:
                             waits = thread.wait.label()
-                    else:
+                    elif thread.user_apc_pending:
                         self._complete(thread, result)
+                    else:
+                        thread.state = READY
+                        self._advance(thread, result)
         except BugCheckSignal as signal:
             self._crash(signal, thread, call)
             result = "bug check"
@@ -229,23 +226,26 @@ class Stepping:
             self._pended = None
         released, changes, rechecked = self._released, self._changes, self._rechecked
         r, w = self._reads, self._writes
-        if r or w or changes:
-            reads = _names(r) if r else ()
-            noted = _names(w) if w else ()
-            writes = _with_changed(noted, changes) if changes else noted
-            self._footprint = (tuple(dict.fromkeys(reads + noted)) if reads and noted
-                               else reads or noted)
+        reads = noted = writes = changed = ()
+        if r:
+            reads = _once(tuple(r))
             r.clear()
+        if w:
+            noted = tuple(w)
             w.clear()
-        else:
-            reads = writes = self._footprint = ()
+        if changes:
+            changed = tuple(changes)
+            changes.clear()
+            writes = _once(noted + tuple([c[0] for c in changed]))
+        elif noted:
+            writes = _once(noted)
+        self._footprint = (reads, noted)
         row = (self.seq, self.time, thread.name, thread.process.name, op, args, result,
                tuple(released) if released else (), thread.state, line,
-               tuple(changes) if changes else (), thread.kind,
+               changed, thread.kind,
                tuple(rechecked) if rechecked else (), waits, resumed, enters, remarks,
                reads, writes)
         released.clear()
-        changes.clear()
         rechecked.clear()
         if self.tracing:
             self._rows.append(row)

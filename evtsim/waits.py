@@ -51,14 +51,15 @@ class Waits:
             if call is not None:
                 call.deadline = deadline
         wait_irql = thread.saved_irql if thread.wait_next else thread.irql
-        self._reads.extend(objects)
         if len(objects) == 1:
             obj = objects[0]
+            self._reads.append(obj.name)
             if obj.SignalState > 0:
                 if obj.Type == 1:
                     dispatcher.set_state(obj, 0)
                 return self._wait_done(thread, wait_irql, STATUS_WAIT_0, translate)
         elif objects:
+            self._reads.extend(o.name for o in objects)
             status = dispatcher.try_satisfy(objects, wait_type)
             if status is not None:
                 return self._wait_done(thread, wait_irql, status, translate)

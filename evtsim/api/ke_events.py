@@ -77,7 +77,7 @@ class KeEvents:
     def KeReadStateEvent(self, Event) -> int:
         """The current state, 0 or 1."""
         event = self._object(Event, "KeReadStateEvent", KEVENT)
-        self.machine.note_read(event)
+        self.machine.note_read(event.name)
         return event.SignalState
 
     # --- waits -----------------------------------------------------------------------

@@ -163,7 +163,7 @@ class PsMisc:
     @syscall
     def KeReadStateTimer(self, Timer) -> int:
         timer = self._object(Timer, "KeReadStateTimer", KTIMER)
-        self.machine.note_read(timer)
+        self.machine.note_read(timer.name)
         return timer.SignalState
 
     # --- process context -------------------------------------------------------------
