@@ -1,6 +1,6 @@
 """The exercises of lessons 00-04: each checker accepts the right answer and rejects the
 common wrong ones with a reason; each hint ladder ends with the answer. (That the
-notebooks are what tools/lessons/ writes is checked in test_notebooks.py.)
+notebooks use only exercises that exist is checked in test_notebooks.py.)
 
 The tests call the very checkers the notebooks call, through `get(id).check(answer)`.
 """

@@ -6,10 +6,8 @@ would run it in JupyterLab. The repository root is put on the kernel's PYTHONPAT
 the notebooks test this checkout of evtsim, installed or not.
 """
 
-import importlib.util
 import os
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -98,47 +96,19 @@ def test_committed_notebook_has_no_outputs_or_execution_counts(path):
     ]
     assert not dirty, (
         f"{path.name} was saved with outputs; clear them (Edit > Clear Outputs of All Cells) "
-        "or regenerate it from tools/:\n  " + "\n  ".join(dirty)
+        "and save again:\n  " + "\n  ".join(dirty)
     )
 
 
-# --- the generated notebooks ---------------------------------------------------------------
-GENERATORS = sorted((ROOT / "tools" / "lessons").glob("make_*.py"))
+# --- the exercises the lessons use --------------------------------------------------------
 LESSONS = sorted(p for p in NOTEBOOKS if re.match(r"\d\d-", p.name))
 
 
-def load_generator(path):
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec = importlib.util.spec_from_file_location(f"lesson_generator_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(path.parent))
-
-
-def test_every_numbered_lesson_has_a_generator():
-    written = sorted(load_generator(p).FILENAME for p in GENERATORS)
-    assert written == [p.name for p in LESSONS]
-
-
-@pytest.mark.parametrize("path", GENERATORS, ids=[p.stem for p in GENERATORS])
-def test_committed_notebook_is_what_its_generator_writes(path):
-    generator = load_generator(path)
-    built = generator.build(generator.CELLS, generator.PREFIX)
-    committed = nbformat.read(ROOT / "notebooks" / generator.FILENAME, as_version=4)
-    assert nbformat.writes(built) == nbformat.writes(committed), (
-        f"notebooks/{generator.FILENAME} differs from what {path.name} writes; run "
-        f".venv/bin/python tools/lessons/{path.name}")
-
-
-@pytest.mark.parametrize("path", GENERATORS, ids=[p.stem for p in GENERATORS])
-def test_every_exercise_a_notebook_uses_exists(path):
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_every_exercise_a_lesson_uses_exists(path):
     from evtsim.exercises import REGISTRY, all_exercises
     all_exercises()
-    generator = load_generator(path)
-    used = {m for cell in generator.CELLS
-            for m in re.findall(r'\bget\("(\d\d-[^"]+)"\)', cell.source)}
-    assert used, f"{path.name} uses no exercise"
+    source = path.with_suffix(".md").read_text(encoding="utf-8")
+    used = set(re.findall(r'\bget\("(\d\d-[^"]+)"\)', source))
+    assert used, f"{path.stem}.md uses no exercise"
     assert used <= set(REGISTRY), sorted(used - set(REGISTRY))

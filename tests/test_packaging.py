@@ -85,8 +85,10 @@ def quick_start_commands():
     ]
 
 
-def test_lab_extra_is_jupyterlab_ipywidgets_matplotlib():
-    assert {normalize(r) for r in extras()["lab"]} == {"jupyterlab", "ipywidgets", "matplotlib"}
+def test_lab_extra_is_jupyterlab_ipywidgets_matplotlib_and_jupytext():
+    """jupytext pairs each lesson's notebook with its MyST source (notebooks/README.md)."""
+    assert {normalize(r) for r in extras()["lab"]} == {"jupyterlab", "ipywidgets", "matplotlib",
+                                                      "jupytext"}
 
 
 def test_test_extra_includes_the_lab_extra():

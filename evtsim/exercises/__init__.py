@@ -11,11 +11,14 @@ without ipywidgets it prints text.
     ex = get("01-how-many-released")
     ex.show()
     ex.check(["w1", "w2", "w3"])
+
+`show_source(fn)` shows the real code of a scenario or helper in a lesson.
 """
 from __future__ import annotations
 
 from ..errors import BadArgumentError
 from .base import REGISTRY, Exercise, Feedback, exercise
+from .source import Source, show_source
 
 
 def get(id: str) -> Exercise:
@@ -40,4 +43,5 @@ def _load() -> None:
         importlib.import_module(f"{__name__}.{info.name}")
 
 
-__all__ = ["Exercise", "Feedback", "exercise", "get", "all_exercises", "REGISTRY"]
+__all__ = ["Exercise", "Feedback", "exercise", "get", "all_exercises", "REGISTRY", "Source",
+           "show_source"]

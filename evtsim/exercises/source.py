@@ -1,0 +1,52 @@
+"""Show the real source of library code in a lesson, so the lesson cannot drift from it.
+
+A lesson that must show a driver routine or a scenario's threads does not type them
+again: it calls `show_source(fn)`, which reads the code the kit runs (inspect.getsource)
+and shows it as a Python block (Markdown in Jupyter, plain text elsewhere).
+"""
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+from ..errors import BadArgumentError
+
+
+class Source:
+    """Source text that shows as a Python code block in a notebook."""
+
+    def __init__(self, text: str, where: str):
+        self.text = text
+        self.where = where
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"# from {self.where}\n{self.text}"
+
+    def _repr_markdown_(self) -> str:
+        return f"*From `{self.where}`:*\n\n```python\n{self.text}\n```"
+
+
+def show_source(*objects) -> Source:
+    """The source of functions or classes from the kit, one after another."""
+    if not objects:
+        raise BadArgumentError("show_source takes at least one function or class")
+    texts, places = [], []
+    for obj in objects:
+        # an Exercise shows its checker, a Scenario the function that builds it
+        target = getattr(obj, "checker", None) or getattr(obj, "builder", None) or obj
+        try:
+            text = inspect.getsource(target)
+            module = inspect.getmodule(target)
+        except (TypeError, OSError) as error:
+            raise BadArgumentError(f"show_source: no source for {obj!r} ({error})") from None
+        texts.append(textwrap.dedent(text).rstrip())
+        name = module.__name__ if module is not None else "?"
+        if name not in places:
+            places.append(name)
+    return Source("\n\n\n".join(texts), ", ".join(places))
+
+
+__all__ = ["Source", "show_source"]

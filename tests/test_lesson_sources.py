@@ -1,0 +1,143 @@
+"""Each lesson has one text source: a MyST file paired with its notebook by jupytext.
+
+An instructor edits `notebooks/NN-name.md` (or the notebook) in JupyterLab and saves;
+jupytext writes both files. These tests check that every numbered notebook has its
+MyST source and that the two say the same, cell for cell; that no generator or shim is
+left; and, with a real JupyterLab server, that saving either file through the contents
+API (what JupyterLab's Save does) updates the other one.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from servers import exited, free_port, poll, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+LESSONS = sorted(p for p in NOTEBOOK_DIR.glob("*.ipynb") if re.match(r"\d\d-", p.name))
+PAIRING = "ipynb,md:myst"
+
+
+def cells_of(nb) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source) for cell in nb.cells]
+
+
+def test_there_are_nine_numbered_lessons():
+    assert [p.name[:2] for p in LESSONS] == [f"{n:02d}" for n in range(9)]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_every_lesson_notebook_is_paired_with_an_in_sync_myst_source(path):
+    import jupytext
+    source = path.with_suffix(".md")
+    assert source.is_file(), f"{path.name} has no MyST source {source.name}"
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata.get("jupytext", {}).get("formats") == PAIRING
+    text = jupytext.read(source)
+    assert text.metadata.get("jupytext", {}).get("formats") == PAIRING
+    assert text.metadata["jupytext"]["text_representation"]["format_name"] == "myst"
+    assert cells_of(text) == cells_of(notebook), (
+        f"{source.name} and {path.name} differ; open one in JupyterLab and save it, or "
+        f"run `.venv/bin/jupytext --sync notebooks/{source.name}`")
+
+
+def test_no_lesson_generator_or_notebook_shim_is_left():
+    assert not (ROOT / "tools" / "lessons").exists()
+    assert not list(ROOT.rglob("make_0*.py"))
+    assert not (ROOT / "notebook.py").exists() and not (ROOT / "tests" / "notebook.py").exists()
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_no_lesson_carries_the_stale_not_in_this_version_fallback(path):
+    source = path.with_suffix(".md").read_text(encoding="utf-8")
+    assert "not in this version" not in source
+    assert "except ImportError" not in source
+
+
+# --- saving in JupyterLab -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A real JupyterLab server (with the jupytext extension that installing the lab
+    extra enables) on a copy of notebooks/."""
+    tmp = tmp_path_factory.mktemp("lab")
+    work = tmp / "notebooks"
+    shutil.copytree(NOTEBOOK_DIR, work)
+    home = tmp / "home"
+    home.mkdir()
+    port, token = free_port(), "sources-test-token"
+    env = dict(os.environ, HOME=str(home), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    log_path = tmp / "jupyter.log"
+    log = open(log_path, "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={work}", "--LabApp.news_url=", *as_root],
+        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def answers():
+        try:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    try:
+        poll(answers, "JupyterLab did not start", died=exited(server, log_path))
+        yield base, token, work
+    finally:
+        stop(server)
+        log.close()
+
+
+def contents(base, token, path, method="GET", model=None, query=""):
+    """One call of the server's contents API, as JupyterLab makes it."""
+    data = json.dumps(model).encode() if model is not None else None
+    request = urllib.request.Request(
+        f"{base}/api/contents/{path}?{query}", data=data, method=method,
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"null")
+
+
+def test_saving_the_notebook_in_jupyterlab_writes_the_edit_into_the_myst_source(lab):
+    base, token, work = lab
+    name = LESSONS[1].name
+    model = contents(base, token, name, query="type=notebook&content=1")
+    sentence = "An instructor added this sentence in JupyterLab."
+    first = next(c for c in model["content"]["cells"] if c["cell_type"] == "markdown")
+    first["source"] = first["source"] + "\n\n" + sentence
+    contents(base, token, name, "PUT", {"type": "notebook", "format": "json",
+                                        "content": model["content"]})
+    source = (work / name).with_suffix(".md").read_text(encoding="utf-8")
+    assert sentence in source
+    assert source.count(sentence) == 1
+    assert sentence not in LESSONS[1].with_suffix(".md").read_text(encoding="utf-8")
+
+
+def test_saving_the_myst_source_opened_as_a_notebook_writes_the_edit_into_the_ipynb(lab):
+    base, token, work = lab
+    name = LESSONS[2].with_suffix(".md").name
+    model = contents(base, token, name, query="type=notebook&content=1")
+    assert model["type"] == "notebook"          # jupytext opens the text as a notebook
+    code = next(c for c in model["content"]["cells"] if c["cell_type"] == "code")
+    code["source"] = code["source"] + "\n# edited in JupyterLab"
+    contents(base, token, name, "PUT", {"type": "notebook", "format": "json",
+                                        "content": model["content"]})
+    saved = nbformat.read(work / LESSONS[2].name, as_version=4)
+    assert any(c.source.endswith("# edited in JupyterLab") for c in saved.cells
+               if c.cell_type == "code")
+    assert "# edited in JupyterLab" in (work / name).read_text(encoding="utf-8")
