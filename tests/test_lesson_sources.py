@@ -141,3 +141,61 @@ def test_saving_the_myst_source_opened_as_a_notebook_writes_the_edit_into_the_ip
     assert any(c.source.endswith("# edited in JupyterLab") for c in saved.cells
                if c.cell_type == "code")
     assert "# edited in JupyterLab" in (work / name).read_text(encoding="utf-8")
+
+
+# --- the instructor's copies -------------------------------------------------------------
+def test_answer_key_puts_each_exercise_answer_right_after_the_cell_that_asks_for_it(tmp_path):
+    from evtsim.exercises import get
+    out = tmp_path / "answers"
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "answer_key.py"), str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for path in LESSONS:
+        key = nbformat.read(out / f"{path.stem}-answers.ipynb", as_version=4)
+        nbformat.validate(key)
+        assert "jupytext" not in key.metadata       # saving the copy writes no .md
+        assert "Instructor's copy" in key.cells[0].source
+        source = path.with_suffix(".md").read_text(encoding="utf-8")
+        asked = list(dict.fromkeys(re.findall(r'\bget\("(\d\d-[^"]+)"\)', source)))
+        notes = [i for i, c in enumerate(key.cells) if c.source.startswith("> **Answer key")]
+        assert len(notes) == len(asked), path.name
+        for ex_id, at in zip(asked, notes):
+            asking = key.cells[at - 1]
+            assert asking.cell_type == "code" and f'get("{ex_id}")' in asking.source
+            assert f"`{ex_id}`" in key.cells[at].source
+            assert f"**Answer:** {get(ex_id).answer}" in key.cells[at].source
+        assert not any(c.get("outputs") for c in key.cells if c.cell_type == "code")
+
+
+def test_the_template_copied_as_a_new_lesson_is_paired_in_sync_and_runs(tmp_path):
+    """What the instructor guide says to do to add lesson 09."""
+    import jupytext
+    from jupytext.cli import jupytext as jupytext_cli
+    from nbclient import NotebookClient
+
+    lesson = tmp_path / "09-my-new-lesson.md"
+    shutil.copy(NOTEBOOK_DIR / "templates" / "lesson-template.md", lesson)
+    jupytext_cli(["--sync", str(lesson)])
+    notebook = nbformat.read(lesson.with_suffix(".ipynb"), as_version=4)
+    assert notebook.metadata["jupytext"]["formats"] == PAIRING
+    assert cells_of(jupytext.read(lesson)) == cells_of(notebook)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    NotebookClient(notebook, kernel_name="python3", timeout=300,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+    shown = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in shown if o.output_type == "error"]
+    assert any("All threads have ended" in o.get("text", "") for o in shown)
+    assert any("Not yet" in o.get("data", {}).get("text/markdown", "") for o in shown)
+
+
+def test_instructor_guide_says_how_to_change_add_and_key_a_lesson():
+    guide = (NOTEBOOK_DIR / "instructor-guide.md").read_text(encoding="utf-8")
+    section = guide[guide.index("## Changing the lessons"):]
+    for step in ("jupytext --sync", "Clear Outputs", "show_source",
+                 "cp notebooks/templates/lesson-template.md", "tools/answer_key.py",
+                 "tools/render_lessons.py"):
+        assert step in section, step
+    for path in re.findall(r"(?:notebooks|tools)/[\w./-]+\.(?:md|py)", section):
+        if "NN-" not in path and "09-" not in path:
+            assert (ROOT / path).exists(), path

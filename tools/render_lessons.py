@@ -7,9 +7,10 @@
 
 (`python3 run.py lab` or `python3 run.py test` makes `.venv` the first time.)
 
-For each notebook in notebooks/ (the Voila dashboard excepted) it
+For each lesson's source in notebooks/ (`NN-name.md`, the MyST text that JupyterLab
+saves with its paired notebook) it
 
-- runs the notebook top to bottom with a Jupyter kernel, as `python3 run.py test` does;
+- runs the lesson top to bottom with a Jupyter kernel, as `python3 run.py test` does;
 - writes `OUTDIR/NAME.html`: the executed lesson as one self-contained page. Pictures
   are embedded in the page; no script, style sheet, font or picture is fetched from the
   internet (the page loads no MathJax, require.js, Mermaid or widget manager), so it
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import os
 import re
 import sys
@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-NOT_LESSONS = {"dashboard.ipynb"}
+LESSON_NAME = re.compile(r"\d\d-[\w-]+\.md")     # 00-start-here.md, ...: one per lesson
 CELL_TIMEOUT = 300          # seconds, per cell
 SLIDE_DPI = 150
 
@@ -129,7 +129,9 @@ def remote_assets(page: str) -> list[str]:
 
 
 def lessons(only=None) -> list[Path]:
-    paths = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if p.name not in NOT_LESSONS)
+    """The lessons' MyST sources (the classroom pages are made from the same text as the
+    notebooks)."""
+    paths = sorted(p for p in NOTEBOOKS.glob("*.md") if LESSON_NAME.fullmatch(p.name))
     if only:
         paths = [p for p in paths if any(word in p.name for word in only)]
     return paths
@@ -145,11 +147,12 @@ def kernel_env() -> dict:
 
 def execute(path: Path, slides: Path):
     """The executed notebook (capture cell removed) and the error text, if a cell failed."""
+    import jupytext
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    nb = nbformat.read(path, as_version=4)
+    nb = jupytext.read(path)
     capture = nbformat.v4.new_code_cell(CAPTURE_CELL.format(
         stem=path.stem, slides=str(slides), dpi=SLIDE_DPI))
     capture["id"] = "evtsim-render-capture"
@@ -280,10 +283,12 @@ def scenario_pictures(names, slides: Path, prefix: str) -> list[Path]:
 
 
 def scenarios_named_in(path: Path) -> list[str]:
+    import jupytext
+
     from evtsim import scenarios
 
-    source = "\n".join(cell.get("source", "") for cell in json.loads(path.read_text("utf-8"))["cells"]
-                       if cell.get("cell_type") == "code")
+    source = "\n".join(cell.source for cell in jupytext.read(path).cells
+                       if cell.cell_type == "code")
     return [name for name in scenarios.names() if re.search(rf"['\"]{re.escape(name)}['\"]", source)]
 
 
@@ -353,14 +358,14 @@ def main(argv=None) -> int:
         description="Run every lesson and write static offline HTML and timeline pictures.")
     parser.add_argument("outdir", type=Path, help="folder to write into (made if missing)")
     parser.add_argument("--only", action="append", metavar="TEXT",
-                        help="only the notebooks whose file name contains TEXT (repeatable)")
+                        help="only the lessons whose file name contains TEXT (repeatable)")
     parser.add_argument("--scenario", action="append", default=[], metavar="NAME",
                         help="also draw this ready-made scenario's timeline (repeatable; 'all')")
     args = parser.parse_args(argv)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     if not lessons(args.only):
-        print(f"render_lessons.py: no notebook matches {args.only}", file=sys.stderr)
+        print(f"render_lessons.py: no lesson matches {args.only}", file=sys.stderr)
         return 2
     results = render(args.outdir, args.only, args.scenario)
     failed = [name for name, error in results.items() if error]
