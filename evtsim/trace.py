@@ -433,11 +433,14 @@ def replay(trace, check: bool = True):
 
 
 def _as_v1(records) -> list[dict]:
-    """Records as a version-1 file held them: the common fields and the note."""
+    """Records as a version-1 file held them: the common fields and the note, but not
+    the source line. A version-1 file was written by evtsim 0.1.0, whose scenarios'
+    code has been edited since: the same schedule now runs from other lines."""
     out = []
     for record in records:
         d = record.to_dict()
-        out.append({**{k: d[k] for k in V1_RECORD_FIELDS[:11]}, "note": record.note})
+        out.append({**{k: d[k] for k in V1_RECORD_FIELDS[:11] if k != "line"},
+                    "note": record.note})
     return out
 
 

@@ -32,7 +32,7 @@ CONTRACT = {
     "evtsim.widgets": {"EventLab", "EventDemo", "Predict", "TraceFiles"},
     "evtsim.explore": {"explore", "replay"},
     "evtsim.scenarios": {"names", "build", "describe", "get"},
-    "evtsim.exercises": {"get", "all_exercises"},
+    "evtsim.exercises": {"get", "check", "all_exercises", "show_source"},
     "evtsim.lab": {"LabSession"},
     "evtsim.records": {"TraceRecord", "Trace"},
     "evtsim.status": {"STATUS_SUCCESS", "STATUS_TIMEOUT", "WAIT_OBJECT_0", "WAIT_TIMEOUT",

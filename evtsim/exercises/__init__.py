@@ -7,10 +7,9 @@ tests call the very same checker. `hint()` climbs the ladder: hint 1, hint 2, th
 the answer. In a notebook `show()` draws the question with buttons for the hints;
 without ipywidgets it prints text.
 
-    from evtsim.exercises import get
-    ex = get("01-how-many-released")
-    ex.show()
-    ex.check(["w1", "w2", "w3"])
+    from evtsim.exercises import check, get
+    get("01-how-many-released").show()
+    check("01-how-many-released", ["w1", "w2", "w3"])
 
 `show_source(fn)` shows the real code of a scenario or helper in a lesson.
 """
@@ -30,6 +29,12 @@ def get(id: str) -> Exercise:
     return REGISTRY[id]
 
 
+def check(id: str, answer) -> Feedback:
+    """Check an answer to the exercise with this id. A check cell names its exercise, so
+    running it again, in any order, checks the same exercise."""
+    return get(id).check(answer)
+
+
 def all_exercises() -> list[Exercise]:
     _load()
     return list(REGISTRY.values())
@@ -43,5 +48,5 @@ def _load() -> None:
         importlib.import_module(f"{__name__}.{info.name}")
 
 
-__all__ = ["Exercise", "Feedback", "exercise", "get", "all_exercises", "REGISTRY", "Source",
+__all__ = ["Exercise", "Feedback", "exercise", "get", "check", "all_exercises", "REGISTRY", "Source",
            "show_source"]

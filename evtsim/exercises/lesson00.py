@@ -1,17 +1,28 @@
 """Exercises of notebook 00, Start here: what KeSetEvent returns, and a first thread.
 
-Also the small helpers the lessons 01-04 share: reading a status answer given as a
-number or a name, and running a learner's thread function in a fresh Machine.
+Source: Microsoft's KeSetEvent and KeWaitForSingleObject reference pages. Also the
+thread `waiter`, which lesson 00 shows and lesson 01's machine runs, and the small
+helpers the lessons 01-04 share: reading a status answer given as a number or a name,
+and running a learner's thread function in a fresh Machine.
 """
 from __future__ import annotations
 
 import inspect
 
-from .base import Feedback, exercise
+from ..api.kernel import Executive, KernelMode
 from ..status import STATUS_SUCCESS, STATUS_TIMEOUT, name_of
+from .base import Feedback, exercise
 from .. import status as _status
 
 LESSON = "00-start-here"
+
+
+# --- the first thread ------------------------------------------------------------------
+def waiter(k, ev):
+    """A thread that waits on the event ev with no time limit.
+    It returns the status of the wait."""
+    status = yield k.KeWaitForSingleObject(ev, Executive, KernelMode, False, None)
+    return status
 
 
 # --- helpers for every lesson's checkers ----------------------------------------------
@@ -169,5 +180,5 @@ def check_write_a_waiter(fn):
                           "STATUS_SUCCESS (0).")
 
 
-__all__ = ["check_set_returns", "check_write_a_waiter", "as_status", "status_text",
+__all__ = ["waiter", "check_set_returns", "check_write_a_waiter", "as_status", "status_text",
            "thread_names", "no_answer", "need_generator_function", "thread_problem"]

@@ -1,35 +1,49 @@
 """Exercises of notebook 01, Signaled state and waiting: which waiters one KeSetEvent
 releases on a notification and on a synchronization event, and the state after it.
 
-The checkers run the same small machine as the lesson (three threads w1, w2, w3 wait,
-in that order; one KeSetEvent) and compare the answer with what the simulator did.
+Source: Microsoft's IoCreateNotificationEvent reference page (the two event types) and
+the KeInitializeEvent, KeSetEvent and KeWaitForSingleObject pages. The lesson's machine
+is `build` here: the notebook imports it and shows its source, and the checkers run the
+very same machine (threads w1, w2, w3 wait, in that order; `setter` sets the event once).
 """
 from __future__ import annotations
 
+from ..api.kernel import KernelMode, NotificationEvent, SynchronizationEvent
+from ..machine import Machine
+from ..scenarios.patterns import MS
 from .base import Feedback, exercise
-from .lesson00 import no_answer, thread_names
+from .lesson00 import no_answer, thread_names, waiter
 
 LESSON = "01-signaled-state-and-waiting"
 
 
-def one_set(kind: int, waiters: int = 3):
-    """Threads w1..wN wait on a new event of `kind`; one KeSetEvent. Returns
-    (released thread names in order, the state after the set, the machine)."""
-    from ..api.kernel import Executive, KernelMode
-    from ..machine import Machine
-    machine = Machine()
-    event = machine.kernel.KeInitializeEvent(kind, False, name="Go")
+def setter(k, ev):
+    """A thread that waits 1 ms (the hardware is busy), then sets the event once.
+    It returns what KeSetEvent returned: the state before the set."""
+    yield k.KeDelayExecutionThread(KernelMode, False, -1 * MS)
+    previous = yield k.KeSetEvent(ev, 0, False)
+    return previous
 
-    def waiter(k, ev):
-        return (yield k.KeWaitForSingleObject(ev, Executive, KernelMode, False, None))
 
+def build(kind: int = NotificationEvent, waiters: int = 3) -> Machine:
+    """A machine with one event Go of type kind, not signaled. The threads w1, w2, w3
+    wait on it, and the thread setter sets it once."""
+    m = Machine()
+    ev = m.kernel.KeInitializeEvent(kind, False, name="Go")
     for i in range(1, waiters + 1):
-        machine.system.start(waiter, event, name=f"w{i}")
+        m.system.start(waiter, ev, name=f"w{i}")
+    m.system.start(setter, ev, name="setter")
+    return m
+
+
+def one_set(kind: int, waiters: int = 3):
+    """Run the lesson's machine (`build`) to its end. Returns (the threads its one
+    KeSetEvent released, in order; the state of Go at the end; the machine)."""
+    machine = build(kind, waiters)
     machine.run()
-    before = len(machine.trace)
-    machine.kernel.KeSetEvent(event, 0, False)
-    released = [name for record in machine.trace[before:] for name in record.released]
-    return released, event.SignalState, machine
+    released = [name for record in machine.trace if record.op == "KeSetEvent"
+                for name in record.released]
+    return released, machine.find("Go").SignalState, machine
 
 
 def _released_feedback(answer, right, kind_words):
@@ -64,7 +78,6 @@ def _released_feedback(answer, right, kind_words):
            "stays signaled.",
     lesson=LESSON)
 def check_how_many_released(answer):
-    from ..api.kernel import NotificationEvent
     right, _, _ = one_set(NotificationEvent)
     feedback = _released_feedback(answer, right, "notification")
     if feedback is None:
@@ -95,7 +108,6 @@ def check_how_many_released(answer):
            "list, and goes back to not signaled.",
     lesson=LESSON)
 def check_sync_released(answer):
-    from ..api.kernel import SynchronizationEvent
     right, _, _ = one_set(SynchronizationEvent)
     feedback = _released_feedback(answer, right, "synchronization")
     if feedback is None:
@@ -129,7 +141,6 @@ def check_sync_released(answer):
            "back to 0 when w1 took its signal.",
     lesson=LESSON)
 def check_state_after(answer):
-    from ..api.kernel import NotificationEvent, SynchronizationEvent
     if answer is None:
         return no_answer(answer)
     if not isinstance(answer, dict) or set(answer) != {"notification", "synchronization"}:
@@ -153,5 +164,5 @@ def check_state_after(answer):
     return Feedback(False, "; ".join(wrong) + ".")
 
 
-__all__ = ["one_set", "check_how_many_released", "check_sync_released",
+__all__ = ["setter", "build", "one_set", "check_how_many_released", "check_sync_released",
            "check_state_after"]

@@ -2,17 +2,27 @@
 Signaled and an existing one is only opened; one waiter per signal; PASSIVE_LEVEL only;
 the pointer is valid only while the handle is open.
 
-Source: Microsoft's IoCreateSynchronizationEvent reference page (wdm.h).
+Source: Microsoft's IoCreateSynchronizationEvent reference page (wdm.h). The lesson's
+two drivers are the scenario `hardware_lock`; `hasty_driver` is here because the lesson
+shows it and the checker of 02-irql runs it.
 """
 from __future__ import annotations
 
+from ..api.kernel import DISPATCH_LEVEL
+from ..scenarios.patterns import MS
 from .base import Feedback, exercise
 from .lesson00 import (as_status, need_generator_function, no_answer, status_text,
                        thread_names, thread_problem)
 
 LESSON = "02-io-create-synchronization-event"
-MS = 10_000
 LOCK = r"\BaseNamedObjects\EvtsimLesson02"
+
+
+def hasty_driver(k):
+    """A driver that raises the IRQL to DISPATCH_LEVEL, as holding a spin lock does,
+    and then calls IoCreateSynchronizationEvent."""
+    yield k.KeRaiseIrql(DISPATCH_LEVEL)
+    yield k.IoCreateSynchronizationEvent(LOCK)
 
 
 def first_waits():
@@ -141,17 +151,11 @@ def check_one_per_signal(answer):
            "must be called at PASSIVE_LEVEL.",
     lesson=LESSON)
 def check_irql(answer):
-    from ..api.kernel import DISPATCH_LEVEL
     from ..machine import Machine
     if answer is None:
         return no_answer(answer)
     machine = Machine()
-
-    def driver(k):
-        yield k.KeRaiseIrql(DISPATCH_LEVEL)
-        yield k.IoCreateSynchronizationEvent(LOCK)
-
-    machine.system.start(driver, name="driver")
+    machine.system.start(hasty_driver, name="driver")
     machine.run()
     right = machine.bugcheck.code
     if isinstance(answer, str):
@@ -271,5 +275,5 @@ def check_null(answer):
                            "no event and no handle.")
 
 
-__all__ = ["first_waits", "check_first_wait", "check_one_per_signal", "check_irql",
+__all__ = ["hasty_driver", "first_waits", "check_first_wait", "check_one_per_signal", "check_irql",
            "check_fix_use_after_close", "check_null", "LOCK"]

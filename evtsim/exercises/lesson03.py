@@ -6,10 +6,18 @@ follow the KeResetEvent / KeClearEvent pages and ReactOS `ke/eventobj.c`.
 """
 from __future__ import annotations
 
+from ..api.kernel import Executive, KernelMode
 from .base import Feedback, exercise
 from .lesson00 import as_status, need_generator_function, no_answer, thread_problem
 
 LESSON = "03-io-create-notification-event"
+
+
+def waiter(k, event):
+    """A driver thread that waits on `event` with no timeout and returns the status.
+    The lesson starts it late, and the check of 03-set-then-close starts it before and
+    after `publish`."""
+    return (yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None))
 
 
 @exercise(
@@ -127,7 +135,7 @@ def check_clear_vs_reset(answer):
            "    yield k.KeClearEvent(event)",
     lesson=LESSON)
 def check_set_then_close(fn):
-    from ..api.kernel import Executive, KernelMode, NotificationEvent
+    from ..api.kernel import NotificationEvent
     from ..machine import Machine
     from ..status import STATUS_SUCCESS
     if fn is None:
@@ -137,10 +145,6 @@ def check_set_then_close(fn):
         return wrong
     machine = Machine()
     gate = machine.kernel.KeInitializeEvent(NotificationEvent, False, name="Gate")
-
-    def waiter(k, event):
-        return (yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None))
-
     waiters = [machine.system.start(waiter, gate, name=f"w{i}") for i in (1, 2, 3)]
     machine.run()
     publisher = machine.system.start(fn, gate, name="publish")
@@ -172,4 +176,4 @@ def check_set_then_close(fn):
                           "the next round.")
 
 
-__all__ = ["check_poll", "clear_and_reset", "check_clear_vs_reset", "check_set_then_close"]
+__all__ = ["waiter", "check_poll", "clear_and_reset", "check_clear_vs_reset", "check_set_then_close"]

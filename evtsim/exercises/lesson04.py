@@ -2,17 +2,29 @@
 gives for the three mistakes, a dispatch routine that validates and keeps the app's
 event, where the reference is dropped, and what releases the app in the inverted call.
 
+The lesson's driver (DriverEntry, DispatchDeviceControl, HardwareDpc, DispatchCleanup)
+and app live here too, once: the lesson shows them with show_source, and the check of
+04-dispatch runs the same driver with the learner's dispatch routine plugged in.
+
 Sources: Microsoft's IoCreateSynchronizationEvent / IoCreateNotificationEvent pages
 (the recommended method), the ObReferenceObjectByHandle page, the WDK general/event
 sample; docs/semantics.md sections 3 and 6.
 """
 from __future__ import annotations
 
+from ..api.kernel import (IO_NO_INCREMENT, IRP_MJ_CLEANUP, IRP_MJ_DEVICE_CONTROL,
+                          ExEventObjectType)
+from ..errors import BadArgumentError
+from ..machine import Machine
+from ..scenarios.sharing import IOCTL_REGISTER_EVENT, MS
+from ..status import EVENT_MODIFY_STATE, INFINITE, STATUS_SUCCESS, SYNCHRONIZE
 from .base import Feedback, exercise
 from .lesson00 import as_status, need_generator_function, no_answer, status_text
 
 LESSON = "04-sharing-by-handle"
-MS = 10_000
+HARDWARE_MS = 10        # the lesson's "hardware" fires 10 ms after the IOCTL
+SENDS = ("event", "wait only", "device")      # which handle the app sends
+THENS = ("wait", "exit", "close event")       # what the app does after DeviceIoControl
 
 FAILURES = {"wrong context": "STATUS_INVALID_HANDLE",
             "wrong access": "STATUS_ACCESS_DENIED",
@@ -63,78 +75,122 @@ def check_failures(answer):
                           "ObReferenceObjectByHandle has its own status.")
 
 
-# --- the dispatch routine ---------------------------------------------------------------
-def run_dispatch(fn, send: str = "event", close_event_early: bool = False):
-    """Load a small driver whose IRP_MJ_DEVICE_CONTROL routine is `fn`; the app sends
-    a handle (`send`: "event", "wait only" or "device") and waits. The driver's timer
-    DPC sets `device.DeviceExtension["Event"]`; its cleanup routine drops it.
+# --- the lesson's driver and app (the lesson shows this code, the checker runs it) ---
+def DriverEntry(k, driver):
+    """Make the device EvtDemo, with a name the app can open, and a timer whose DPC
+    plays the hardware interrupt. The state lives in the device extension, as in C."""
+    status, device = yield k.IoCreateDevice(driver, r"\Device\EvtDemo")
+    yield k.IoCreateSymbolicLink(r"\??\EvtDemo", r"\Device\EvtDemo")
+    driver.MajorFunction[IRP_MJ_DEVICE_CONTROL] = DispatchDeviceControl
+    driver.MajorFunction[IRP_MJ_CLEANUP] = DispatchCleanup
+    device.DeviceExtension["Timer"] = yield k.KeInitializeTimer(name="HardwareTimer")
+    device.DeviceExtension["Dpc"] = yield k.KeInitializeDpc(HardwareDpc, device)
+    return status
 
-    Returns (machine, app thread, the app's DeviceIoControl ok, the stored object)."""
-    from ..api.kernel import (IO_NO_INCREMENT, IRP_MJ_CLEANUP, IRP_MJ_DEVICE_CONTROL,
-                              CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN,
-                              METHOD_BUFFERED)
-    from ..machine import Machine
-    from ..status import INFINITE, STATUS_SUCCESS, SYNCHRONIZE
-    ioctl = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+def DispatchDeviceControl(k, device, irp):
+    """IRP_MJ_DEVICE_CONTROL. It runs in the app's thread, so the app's handle is valid
+    here: validate it, keep the pointer with its reference, start the "hardware"."""
+    ext = device.DeviceExtension
+    status, event = yield k.ObReferenceObjectByHandle(
+        irp.InputBuffer, EVENT_MODIFY_STATE, ExEventObjectType, irp.RequestorMode)
+    if status == STATUS_SUCCESS:
+        ext["Event"] = event                      # keep the pointer and its reference
+        yield k.KeSetTimer(ext["Timer"], -HARDWARE_MS * MS, ext["Dpc"])   # "hardware" later
+    irp.IoStatus.Status = status
+    yield k.IoCompleteRequest(irp, IO_NO_INCREMENT)
+    return status
+
+
+def HardwareDpc(k, dpc, device, arg1, arg2):
+    """The timer's DPC: DISPATCH_LEVEL, in whatever process is current, so it uses the
+    kept pointer, never the app's handle."""
+    event = device.DeviceExtension.get("Event")
+    if event is not None:
+        yield k.KeSetEvent(event, IO_NO_INCREMENT, False)
+
+
+def DispatchCleanup(k, device, irp):
+    """IRP_MJ_CLEANUP: the app closed the device, or exited. Stop the timer, so no DPC
+    comes later, and drop the reference the driver kept."""
+    ext = device.DeviceExtension
+    event = ext.pop("Event", None)
+    yield k.KeCancelTimer(ext["Timer"])           # no DPC after this
+    if event is not None:
+        yield k.ObDereferenceObject(event)
+    irp.IoStatus.Status = STATUS_SUCCESS
+    yield k.IoCompleteRequest(irp, IO_NO_INCREMENT)
+    return STATUS_SUCCESS
+
+
+def app_main(api, send: str = "event", then: str = "wait"):
+    """The app: open the device, create an event, send a handle to the driver.
+
+    `send` picks the handle: "event", "wait only" (a second handle that may only wait)
+    or "device" (not an event). `then` is what the app does next: "wait" for the
+    event, "exit" before the hardware fires, or "close event" (close the event handle,
+    keep the device open). Returns (DeviceIoControl's ok, the wait's result); when
+    DeviceIoControl fails, (False, GetLastError())."""
+    device = yield api.CreateFile(r"\\.\EvtDemo")
+    event = yield api.CreateEvent(None, False, False, "AppEvent")
+    if send == "event":
+        handle = event
+    elif send == "wait only":
+        handle = yield api.OpenEvent(SYNCHRONIZE, False, "AppEvent")   # may only wait
+    elif send == "device":
+        handle = device                                                  # not an event
+    ok, _ = yield api.DeviceIoControl(device, IOCTL_REGISTER_EVENT, handle)
+    if not ok:
+        return ok, (yield api.GetLastError())
+    if then == "exit":
+        yield api.ExitProcess(0)
+    if then == "close event":
+        yield api.CloseHandle(event)
+        yield api.Sleep(5)
+        return ok, None
+    result = yield api.WaitForSingleObject(event, INFINITE)
+    yield api.CloseHandle(device)
+    yield api.CloseHandle(event)
+    return ok, result
+
+
+def build(send: str = "event", then: str = "wait", dispatch=None) -> Machine:
+    """The lesson's machine: the driver evtdemo.sys and the app's thread `main`.
+    `dispatch` replaces DispatchDeviceControl, so a lesson or a checker can try
+    another one with the same driver."""
+    if send not in SENDS or then not in THENS:
+        raise BadArgumentError(f"send is one of {', '.join(SENDS)}; then is one of "
+                               f"{', '.join(THENS)}")
     machine = Machine()
-    seen = {"ok": None, "stored": None}
-
-    def driver_entry(k, driver):
-        status, device = yield k.IoCreateDevice(driver, r"\Device\EvtDemo")
-        yield k.IoCreateSymbolicLink(r"\??\EvtDemo", r"\Device\EvtDemo")
+    driver = machine.driver("evtdemo.sys", DriverEntry)
+    if dispatch is not None:
         driver.MajorFunction[IRP_MJ_DEVICE_CONTROL] = dispatch
-        driver.MajorFunction[IRP_MJ_CLEANUP] = cleanup
-        device.DeviceExtension["Timer"] = yield k.KeInitializeTimer(name="HardwareTimer")
-        device.DeviceExtension["Dpc"] = yield k.KeInitializeDpc(hardware_dpc, device)
-        return status
+    machine.process("app.exe").start(app_main, send, then, name="main")
+    return machine
+
+
+def run_dispatch(fn, send: str = "event", close_event_early: bool = False):
+    """Run the lesson's machine with `fn` as the IRP_MJ_DEVICE_CONTROL routine. The
+    exercise does not ask the learner to start the hardware, so after `fn` this starts
+    the timer (1 ms) when `fn` kept something in device.DeviceExtension["Event"].
+
+    Returns (machine, app thread, the app's DeviceIoControl ok, the kept object)."""
+    seen = {"stored": None}
 
     def dispatch(k, device, irp):
         status = yield from fn(k, device, irp)
-        seen["stored"] = device.DeviceExtension.get("Event")
+        ext = device.DeviceExtension
+        seen["stored"] = ext.get("Event")
         if seen["stored"] is not None:
-            ext = device.DeviceExtension
             yield k.KeSetTimer(ext["Timer"], -1 * MS, ext["Dpc"])
         return status
 
-    def hardware_dpc(k, dpc, device, arg1, arg2):
-        event = device.DeviceExtension.get("Event")
-        if event is not None:
-            yield k.KeSetEvent(event, IO_NO_INCREMENT, False)
-
-    def cleanup(k, device, irp):
-        ext = device.DeviceExtension
-        event = ext.pop("Event", None)
-        yield k.KeCancelTimer(ext["Timer"])
-        if event is not None and getattr(event, "header", None) is not None:
-            yield k.ObDereferenceObject(event)
-        irp.IoStatus.Status = STATUS_SUCCESS
-        yield k.IoCompleteRequest(irp, IO_NO_INCREMENT)
-        return STATUS_SUCCESS
-
-    machine.driver("evtdemo.sys", driver_entry)
-    app = machine.process("app.exe")
-
-    def main(api):
-        device = yield api.CreateFile(r"\\.\EvtDemo")
-        event = yield api.CreateEvent(None, False, False, "AppEvent")
-        handle = {"event": event, "device": device}.get(send)
-        if send == "wait only":
-            handle = yield api.OpenEvent(SYNCHRONIZE, False, "AppEvent")
-        ok, _ = yield api.DeviceIoControl(device, ioctl, handle)
-        seen["ok"] = ok
-        if not ok:
-            return "refused"
-        if close_event_early:
-            yield api.CloseHandle(event)
-            yield api.Sleep(5)
-            return "closed"
-        result = yield api.WaitForSingleObject(event, INFINITE)
-        yield api.CloseHandle(device)
-        return result
-
-    thread = app.start(main, name="main")
+    machine = build(send, "close event" if close_event_early else "wait", dispatch)
     machine.run(max_steps=10_000)
-    return machine, thread, seen["ok"], seen["stored"]
+    returned = [r.result for r in machine.trace
+                if r.thread == "main" and r.op == "DeviceIoControl" and r.result is not None]
+    ok = returned[0][0] if returned else None
+    return machine, machine.thread("main"), ok, seen["stored"]
 
 
 def _problem(machine, thread):
@@ -198,9 +254,10 @@ def check_dispatch(fn):
     if stored is None:
         return Feedback(False, "nothing was kept in device.DeviceExtension[\"Event\"], so "
                                "the DPC cannot set the event.")
-    if thread.result != WAIT_OBJECT_0:
+    if thread.result is None or thread.result[1] != WAIT_OBJECT_0:
+        waited = None if thread.result is None else thread.result[1]
         return Feedback(False, f"the app did not wake up (its wait gave "
-                               f"{status_text(thread.result)}).")
+                               f"{status_text(waited)}).")
     # 2. A handle that may only wait: the driver must refuse it.
     machine, thread, ok, stored = run_dispatch(fn, "wait only")
     problem = _problem(machine, thread)
@@ -251,7 +308,7 @@ CLEANUP_RIGHT = {"irp_mj_cleanup", "cleanup", "dispatchcleanup", "the cleanup ro
            "drops the reference there.",
     lesson=LESSON)
 def check_cleanup(answer):
-    from ..api.kernel import IRP_MJ_CLEANUP, IRP_MJ_CLOSE
+    from ..api.kernel import IRP_MJ_CLOSE
     if answer is None:
         return no_answer(answer)
     if isinstance(answer, int) and not isinstance(answer, bool):
@@ -296,12 +353,12 @@ def check_cleanup(answer):
            "DeviceIoControl.",
     lesson=LESSON)
 def check_inverted(answer):
-    from ..scenarios import build
+    from .. import scenarios
     if answer is None:
         return no_answer(answer)
     if not isinstance(answer, str):
         return Feedback(False, "answer with a routine's name, such as \"KeSetEvent\".")
-    machine = build("inverted_call")
+    machine = scenarios.build("inverted_call")
     machine.run()
     releasing = {r.op for r in machine.trace if "main" in r.released}
     name = answer.strip().rstrip("()")
@@ -318,5 +375,6 @@ def check_inverted(answer):
                            f"releases main.")
 
 
-__all__ = ["FAILURES", "check_failures", "run_dispatch", "check_dispatch", "check_cleanup",
-           "check_inverted"]
+__all__ = ["FAILURES", "check_failures", "DriverEntry", "DispatchDeviceControl",
+           "HardwareDpc", "DispatchCleanup", "app_main", "build", "run_dispatch",
+           "check_dispatch", "check_cleanup", "check_inverted"]

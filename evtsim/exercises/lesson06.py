@@ -6,7 +6,7 @@ event does nothing), KeWaitForSingleObject (IRQL rules; Driver Verifier's 0xC4),
 ObReferenceObjectByHandle / ObDereferenceObject and ZwClose (references and handles
 must be given back). The traps themselves are in `evtsim.scenarios.traps`; the two
 models below (a clear that races a set, a handle a driver forgets to close) are small
-enough to read in the notebook.
+enough to read, and the lesson shows their source with `show_source`.
 """
 from __future__ import annotations
 

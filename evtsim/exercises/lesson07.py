@@ -35,6 +35,7 @@ def buggy_signaller(k, work):
 
 
 def worker(k, work):
+    """Wait until the signaller says there is work (the learner does not change this)."""
     status = yield k.KeWaitForSingleObject(work, Executive, KernelMode, False, None)
     return status
 
@@ -68,6 +69,7 @@ def buggy_producer(k, ready, taken, items):
 
 
 def consumer(k, ready, taken, items):
+    """Wait for an item, take one, and say thank you (the learner does not change this)."""
     yield k.KeWaitForSingleObject(ready, Executive, KernelMode, False, None)
     item = items.pop(0) if items else None
     yield k.KeSetEvent(taken, 0, False)            # "thank you, I took one"

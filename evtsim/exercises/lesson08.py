@@ -2,7 +2,8 @@
 
 docs/semantics.md section 9 lists the disagreements; the simulator does what Windows does
 (ReactOS `ke/eventobj.c`, `ke/wait.c`; Wine's conformance tests, run on Windows), and
-each checker below runs the small model it asks about. One more the team found: for an
+each checker below runs the small model it asks about. The lesson runs the same models
+and shows their source, so the lesson and its checkers cannot disagree. One more the team found: for an
 event, Windows maps GENERIC_READ to READ_CONTROL | EVENT_QUERY_STATE with no
 SYNCHRONIZE (Wine's advapi32 security tests), where ReactOS adds SYNCHRONIZE (see
 docs/semantics.md section 4 and the comment in evtsim/security.py).
@@ -24,11 +25,16 @@ def _number(answer):
     return not isinstance(answer, bool) and isinstance(answer, int)
 
 
-def set_twice() -> tuple[int, int]:
-    """KeSetEvent on a new unsignaled event, then again: the two return values."""
+def set_set_reset() -> tuple[int, int, int]:
+    """KeSetEvent on a new unsignaled event, KeSetEvent again, then KeResetEvent.
+
+    Returns the three return values. Each call returns the previous state, 0 or 1."""
     m = Machine()
     ev = m.kernel.KeInitializeEvent(NotificationEvent, False, name="Ev")
-    return m.kernel.KeSetEvent(ev, 0, False), m.kernel.KeSetEvent(ev, 0, False)
+    first = m.kernel.KeSetEvent(ev, 0, False)
+    second = m.kernel.KeSetEvent(ev, 0, False)
+    reset = m.kernel.KeResetEvent(ev)
+    return first, second, reset
 
 
 @exercise(
@@ -46,7 +52,7 @@ def keset_return(answer):
                        "number the kernel returns.")
     if not _number(answer):
         return False, "answer with a number."
-    right = set_twice()[1]
+    right = set_set_reset()[1]          # the second KeSetEvent: the event was signaled
     if answer == right:
         return True, ("exactly 1: the previous state. Still, test it as nonzero in real "
                       "code, because that is all the docs promise.")
@@ -55,19 +61,29 @@ def keset_return(answer):
     return False, "the kernel returns the previous state, which is 0 or 1."
 
 
-def pulse_sync_released(waiters: int = 3) -> list[str]:
-    """Names of the threads one KePulseEvent on a synchronization event releases."""
-    m = Machine()
-    ev = m.kernel.KeInitializeEvent(SynchronizationEvent, False, name="S")
+def pulse_machine(event_type: int, waiters: int = 3) -> Machine:
+    """Threads w1, w2, ... wait on one event of `event_type`; then one KePulseEvent.
 
-    def w(k):
+    The machine runs until the waiters wait, the instructor pulses the event, and the
+    machine runs again, so the trace shows who the pulse released."""
+    m = Machine()
+    ev = m.kernel.KeInitializeEvent(event_type, False, name="Ev")
+
+    def waiter(k):
         return (yield k.KeWaitForSingleObject(ev, Executive, KernelMode, False, None))
 
     for i in range(1, waiters + 1):
-        m.system.start(w, name=f"w{i}")
+        m.system.start(waiter, name=f"w{i}")
     m.run()
     m.kernel.KePulseEvent(ev, 0, False)
-    return list(m.trace[-1].released)
+    m.run()
+    return m
+
+
+def pulse_sync_released(waiters: int = 3) -> list[str]:
+    """Names of the threads one KePulseEvent on a synchronization event releases."""
+    m = pulse_machine(SynchronizationEvent, waiters)
+    return list(next(r for r in m.trace if r.op == "KePulseEvent").released)
 
 
 @exercise(
@@ -93,26 +109,33 @@ def pulse_sync(answer):
     return False, "run the model in the notebook and count the released threads."
 
 
-def waitall_set() -> tuple[list[str], list[str]]:
+def waitall_machine() -> Machine:
     """A wait-all thread on (A, B) queued before a wait-any thread on A; KeSetEvent(A).
 
-    Returns (released, woken to re-check)."""
+    A is a synchronization event, B a notification event that nobody sets. The machine
+    runs until both threads wait, the instructor sets A, and the machine runs again."""
     m = Machine()
     a = m.kernel.KeInitializeEvent(SynchronizationEvent, False, name="A")
     b = m.kernel.KeInitializeEvent(NotificationEvent, False, name="B")
 
-    def both(k):
+    def wait_for_both(k):
         return (yield k.KeWaitForMultipleObjects(2, [a, b], WaitAll, Executive, KernelMode,
                                                  False, None))
 
-    def one(k):
+    def wait_for_a(k):
         return (yield k.KeWaitForSingleObject(a, Executive, KernelMode, False, None))
 
-    m.system.start(both, name="wait_all")
-    m.system.start(one, name="wait_any")
+    m.system.start(wait_for_both, name="wait_all")
+    m.system.start(wait_for_a, name="wait_any")
     m.run()
     m.kernel.KeSetEvent(a, 0, False)
-    record = m.trace[-1]
+    m.run()
+    return m
+
+
+def waitall_set() -> tuple[list[str], list[str]]:
+    """What the KeSetEvent(A) of `waitall_machine` did: (released, woken to re-check)."""
+    record = next(r for r in waitall_machine().trace if r.op == "KeSetEvent")
     return list(record.released), list(record.rechecked)
 
 
@@ -183,18 +206,32 @@ def new_signaled(answer):
     return False, f"{name_of(answer)} is not it; run the model."
 
 
-def sync_on_notification() -> int:
-    """IoCreateNotificationEvent(X), then IoCreateSynchronizationEvent(X): the Type."""
+def two_drivers_one_name() -> Machine:
+    """Two drivers open one named event, each with a different Io call.
+
+    driver1 creates EvtsimShared with IoCreateNotificationEvent; then driver2 asks for
+    the same name with IoCreateSynchronizationEvent. Each thread returns the Type of the
+    event it got. Returns the machine after the run."""
     m = Machine()
+    name = r"\BaseNamedObjects\EvtsimShared"
 
-    def driver(k):
-        first, h1 = yield k.IoCreateNotificationEvent(r"\BaseNamedObjects\EvtsimShared")
-        second, h2 = yield k.IoCreateSynchronizationEvent(r"\BaseNamedObjects\EvtsimShared")
-        return second.Type
+    def driver1(k):
+        ev, handle = yield k.IoCreateNotificationEvent(name)
+        return ev.Type
 
-    t = m.system.start(driver, name="driver")
+    def driver2(k):
+        ev, handle = yield k.IoCreateSynchronizationEvent(name)
+        return ev.Type
+
+    m.system.start(driver1, name="driver1")      # round robin: driver1 runs first
+    m.system.start(driver2, name="driver2")
     m.run()
-    return t.result
+    return m
+
+
+def sync_on_notification() -> int:
+    """The Type of the event driver2 got in `two_drivers_one_name`."""
+    return two_drivers_one_name().thread("driver2").result
 
 
 @exercise(
@@ -248,21 +285,28 @@ def dispatch_stop_code(answer):
     return False, f"0x{answer:X} is not it; look at m.bugcheck."
 
 
-def open_and_wait(access: int) -> tuple:
-    """A standard user's app opens its own event with `access` and polls it.
+def open_and_wait(*accesses: int) -> list[tuple]:
+    """A standard user's app creates the event Ev, then, for each access in turn, opens
+    it with that access and polls it.
 
-    Returns (the handle's granted access, the wait result, GetLastError after it)."""
+    Returns one (granted access, wait result, GetLastError after it) per access; a
+    refused OpenEvent gives (None, None, error). It is one app, so the last error is
+    carried on: Win32 functions set it only when they fail."""
     m = Machine()
     app = m.process("app.exe")
 
     def main(api):
         yield api.CreateEvent(None, True, True, "Ev")
-        h = yield api.OpenEvent(access, False, "Ev")
-        if h is None:
-            return None, None, (yield api.GetLastError())
-        result = yield api.WaitForSingleObject(h, 0)
-        error = yield api.GetLastError()
-        return app.handles.get(h).granted_access, result, error
+        results = []
+        for access in accesses:
+            h = yield api.OpenEvent(access, False, "Ev")
+            if h is None:
+                results.append((None, None, (yield api.GetLastError())))
+                continue
+            result = yield api.WaitForSingleObject(h, 0)
+            error = yield api.GetLastError()
+            results.append((app.handles.get(h).granted_access, result, error))
+        return results
 
     t = app.start(main, name="main")
     m.run()
@@ -282,7 +326,7 @@ def open_and_wait(access: int) -> tuple:
 def generic_read(answer):
     if not _number(answer):
         return False, "answer with a constant, for example EVENT_QUERY_STATE."
-    granted, result, error = open_and_wait(GENERIC_READ | answer)
+    granted, result, error = open_and_wait(GENERIC_READ | answer)[0]
     if result == WAIT_OBJECT_0:
         if answer == SYNCHRONIZE:
             return True, ("SYNCHRONIZE is the right a wait needs. Windows maps GENERIC_READ "
@@ -301,5 +345,6 @@ def generic_read(answer):
                    f"({name_of(error, 'error')}).")
 
 
-__all__ = ["set_twice", "pulse_sync_released", "waitall_set", "new_event_poll",
-           "sync_on_notification", "open_and_wait"]
+__all__ = ["set_set_reset", "pulse_machine", "pulse_sync_released", "waitall_machine",
+           "waitall_set", "new_event_poll", "two_drivers_one_name", "sync_on_notification",
+           "open_and_wait"]

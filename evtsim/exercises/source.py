@@ -2,7 +2,8 @@
 
 A lesson that must show a driver routine or a scenario's threads does not type them
 again: it calls `show_source(fn)`, which reads the code the kit runs (inspect.getsource)
-and shows it as a Python block (Markdown in Jupyter, plain text elsewhere).
+and shows it as a Python block (Markdown in Jupyter, plain text elsewhere), from its
+`def` line: decorators are left out.
 """
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ import inspect
 import textwrap
 
 from ..errors import BadArgumentError
+
+
+def _without_decorators(text: str) -> str:
+    """The definition from its `def` or `class` line: a scenario's decorator holds the
+    outcome text, which would tell the learner what the run is about to show."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(("def ", "async def ", "class ")):
+            return "\n".join(lines[index:])
+    return text
 
 
 class Source:
@@ -42,7 +53,7 @@ def show_source(*objects) -> Source:
             module = inspect.getmodule(target)
         except (TypeError, OSError) as error:
             raise BadArgumentError(f"show_source: no source for {obj!r} ({error})") from None
-        texts.append(textwrap.dedent(text).rstrip())
+        texts.append(_without_decorators(textwrap.dedent(text).rstrip()))
         name = module.__name__ if module is not None else "?"
         if name not in places:
             places.append(name)

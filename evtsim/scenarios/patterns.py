@@ -1,5 +1,5 @@
-"""The documented patterns as scenarios (sources: the three pages in shared/seeds and
-the WDK `general/event` sample)."""
+"""The documented patterns as scenarios: a notification event that wakes every waiter, and a
+named synchronization event used as a lock (sources: shared/seeds, WDK `general/event`)."""
 from __future__ import annotations
 
 from ..api.kernel import Executive, KernelMode, NotificationEvent
@@ -8,6 +8,7 @@ from ..status import STATUS_SUCCESS
 from .registry import scenario
 
 MS = 10_000          # 100 ns units in a millisecond
+HARDWARE_LOCK = r"\BaseNamedObjects\EvtsimHardwareLock"     # the name hardware_lock shares
 
 
 @scenario(
@@ -58,31 +59,33 @@ def notification_broadcast(policy: str = "round_robin", seed: int = 0, waiters: 
     "IoCreateSynchronizationEvent: two unrelated drivers share one piece of hardware",
     "Microsoft, IoCreateSynchronizationEvent reference page",
     "The first wait passes at once because a new named event starts Signaled; then each "
-    "KeSetEvent releases exactly one waiting driver, so the hardware never has two users.")
-def hardware_lock(policy: str = "round_robin", seed: int = 0, rounds: int = 2) -> Machine:
+    "KeSetEvent releases exactly one waiting driver, so the hardware never has two users. "
+    "With use_lock=False the drivers never wait, and both use the hardware at once.")
+def hardware_lock(policy: str = "round_robin", seed: int = 0, rounds: int = 2,
+                  use_lock: bool = True) -> Machine:
     """Two drivers open the same named synchronization event and use it as a lock
-    around their access to a shared device register.
-
-    Each driver's thread loops: wait on the event, use the hardware (one step), set
-    the event. `m.hardware["log"]` records who used it, and `m.hardware["overlaps"]`
-    counts the times two drivers were inside together (it stays 0).
-    """
+    around their access to a shared device register: wait, use it (one step), set.
+    `m.hardware["log"]` records who used it, and `m.hardware["overlaps"]` counts the
+    times two drivers were inside together (0 with the lock). With `use_lock=False`
+    they skip the wait and the set, as if there were no lock (lesson 02 shows it)."""
     m = Machine(policy=policy, seed=seed)
     hardware = {"user": None, "log": [], "overlaps": 0}
     m.hardware = hardware
-    name = r"\BaseNamedObjects\EvtsimHardwareLock"
 
     def driver(k, who, rounds):
-        event, handle = yield k.IoCreateSynchronizationEvent(name)
+        """One driver: open the lock by its name, then use the hardware `rounds` times."""
+        event, handle = yield k.IoCreateSynchronizationEvent(HARDWARE_LOCK)
         for _ in range(rounds):
-            yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None)
+            if use_lock:
+                yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None)
             if hardware["user"] is not None:
                 hardware["overlaps"] += 1
             hardware["user"] = who
             hardware["log"].append(who)
             yield k.KeDelayExecutionThread(KernelMode, False, -1 * MS)   # use the device
             hardware["user"] = None
-            yield k.KeSetEvent(event, 0, False)
+            if use_lock:
+                yield k.KeSetEvent(event, 0, False)
         yield k.ZwClose(handle)
         return STATUS_SUCCESS
 
@@ -91,4 +94,4 @@ def hardware_lock(policy: str = "round_robin", seed: int = 0, rounds: int = 2) -
     return m
 
 
-__all__ = ["notification_broadcast", "hardware_lock"]
+__all__ = ["notification_broadcast", "hardware_lock", "HARDWARE_LOCK", "MS"]
