@@ -3,7 +3,8 @@
 The graph is read from the source (ast), so an import inside a function counts as much
 as one at the top of a file. From the bottom up:
 
-  base        status, errors, version: plain constants and the error classes
+  base        status, errors, version, units: plain constants, the error classes and
+              how time reads
   core        calls (the yield protocol), records (what one step did)
   kernel      dispatcher, scheduler, the object manager (security, namespace, handles,
               objects), io, process, invariants, reports
@@ -30,7 +31,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "evtsim"
 LAYERS = [
-    ("base", ["status", "errors", "version"]),
+    ("base", ["status", "errors", "version", "units"]),
     ("core", ["calls", "records"]),
     ("kernel", ["dispatcher", "scheduler", "security", "namespace", "handles", "objects",
                 "io", "process", "invariants", "reports"]),
