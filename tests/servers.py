@@ -8,11 +8,16 @@ everything it started, in bounded time, so nothing is left running.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -87,3 +92,50 @@ def stop(server: subprocess.Popen) -> None:
         os.killpg(server.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, AttributeError):
         pass
+
+
+@contextlib.contextmanager
+def jupyterlab(work: Path, home: Path, *, settings: dict | None = None):
+    """A real JupyterLab server on 127.0.0.1 (a free port, a random token) serving
+    `work`, with its config, runtime and settings under `home`. Yields (base URL,
+    token). No news or update pop-ups; `settings` adds JupyterLab settings files
+    ({"@jupyterlab/notebook-extension/tracker": {...}}). Always stopped."""
+    home.mkdir(parents=True, exist_ok=True)
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), PYTHONUNBUFFERED="1",
+               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+    wanted = {"@jupyterlab/apputils-extension/notification":
+              {"checkForUpdates": False, "fetchNews": "false"}, **(settings or {})}
+    for key, values in wanted.items():
+        package, plugin = key.rsplit("/", 1)
+        folder = home / "settings" / package
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values),
+                                                             encoding="utf-8")
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    log_path = home / "jupyter.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser",
+             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+             "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+             f"--ServerApp.root_dir={work}", "--LabApp.news_url=", *as_root],
+            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}",
+                                            timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        try:
+            poll(answers, "JupyterLab did not start", died=exited(server, log_path))
+            yield base, token
+        finally:
+            stop(server)

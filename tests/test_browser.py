@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import HANG_GUARD_MS, exited, free_port, poll, stop
+import servers
+from servers import HANG_GUARD_MS, poll
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -56,53 +53,13 @@ def notebook() -> dict:
 @pytest.fixture
 def jupyterlab(tmp_path):
     """A JupyterLab server on 127.0.0.1 with a token, in a temporary folder."""
-    assert Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} is missing: run `python3 run.py test` (it installs Debian's chromium "
-        f"as root) or `apt-get install -y chromium`; this test is never skipped")
     work = tmp_path / "lab"
     work.mkdir()
     (work / "lab.ipynb").write_text(json.dumps(notebook(), indent=1), encoding="utf-8")
-    home = tmp_path / "home"
-    home.mkdir()
-    port, token = free_port(), secrets.token_hex(16)
-    env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), PYTHONUNBUFFERED="1",
-               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
-    # no news or update pop-ups over the notebook
-    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"checkForUpdates": False, "fetchNews": "false"}), encoding="utf-8")
     # start the notebook's kernel without asking which one
-    tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
-    tracker.mkdir(parents=True)
-    (tracker / "tracker.jupyterlab-settings").write_text(
-        json.dumps({"autoStartDefaultKernel": True}), encoding="utf-8")
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    log = open(tmp_path / "jupyter.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={work}", "--LabApp.news_url=", *as_root],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-
-    def answers():
-        try:
-            with urllib.request.urlopen(f"{base}/api/status?token={token}",
-                                        timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    try:
-        poll(answers, "JupyterLab did not start", died=exited(server, tmp_path / "jupyter.log"))
+    settings = {"@jupyterlab/notebook-extension/tracker": {"autoStartDefaultKernel": True}}
+    with servers.jupyterlab(work, tmp_path / "home", settings=settings) as (base, token):
         yield base, token, tmp_path
-    finally:
-        stop(server)
-        log.close()
 
 
 def wait_for_kernel(page):

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from servers import exited, free_port, poll, stop
+from servers import jupyterlab
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -71,36 +71,8 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lab")
     work = tmp / "notebooks"
     shutil.copytree(NOTEBOOK_DIR, work)
-    home = tmp / "home"
-    home.mkdir()
-    port, token = free_port(), "sources-test-token"
-    env = dict(os.environ, HOME=str(home), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    log_path = tmp / "jupyter.log"
-    log = open(log_path, "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={work}", "--LabApp.news_url=", *as_root],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-
-    def answers():
-        try:
-            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    try:
-        poll(answers, "JupyterLab did not start", died=exited(server, log_path))
+    with jupyterlab(work, tmp / "home") as (base, token):
         yield base, token, work
-    finally:
-        stop(server)
-        log.close()
 
 
 def contents(base, token, path, method="GET", model=None, query=""):
