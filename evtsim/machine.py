@@ -45,6 +45,7 @@ from .scheduler import (
 )
 from .status import APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL
 from .stepping import Stepping
+from .units import time_us
 from .waits import Waits
 
 
@@ -439,7 +440,8 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
 
     def __repr__(self) -> str:
         states = ", ".join(f"{t.name}:{t.state}" for t in self.threads)
-        return f"<Machine t={self.time} policy={self.policy.name} [{states}]>"
+        return (f"<Machine at time {time_us(self.time)} policy={self.policy.name} "
+                f"[{states}]>")
 
 
 __all__ = ["Machine", "Process", "RunResult", "BugCheckInfo", "DeadlockReport",

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from .status import kind_of_result, name_result
+from .units import time_us
 
 
 def describe(value: Any):
@@ -111,11 +113,14 @@ class TraceRecord(NamedTuple):
         return self
 
     def __repr__(self) -> str:
+        """`<#5 at 3 µs poller: KeWaitForSingleObject -> STATUS_TIMEOUT>`: statuses by
+        name (as `kind_of_result` says for the op), plain values as they are."""
         released = f" released={list(self.released)}" if self.released else ""
         note = self.note
         note = f" ({note})" if note else ""
-        return (f"<#{self.seq} t={self.time} {self.thread}: {self.op} -> "
-                f"{describe(self.result)!r}{released}{note}>")
+        result = name_result(describe(self.result), kind_of_result(self.op))
+        return (f"<#{self.seq} at {time_us(self.time)} {self.thread}: {self.op} -> "
+                f"{result!r}{released}{note}>")
 
 
 RESUMED = {"wait": "returns from its wait", "driver": "returns from the driver"}

@@ -1,14 +1,17 @@
 """What a run reports: bug checks, deadlocks and why a run stopped (kernel layer).
 
 Plain records made by the machine and read by people and views: a simulated bug check
-(stop code, the broken rule in plain words, where), a deadlock report naming every
-blocked thread and what it waits on, and the RunResult that `Machine.run` returns.
+(stop code, the broken rule in plain words, where and when), a deadlock report naming
+every blocked thread and what it waits on, and the RunResult that `Machine.run` returns.
+Times read in microseconds (`evtsim.units.time_us`); `thread_result_text(thread)` says
+what a thread returned, naming a number only with evidence of what it is.
 """
 from __future__ import annotations
 
 from .errors import learner_frames
 from .scheduler import Thread
-from .status import name_of
+from .status import kind_of_result, name_of, name_result
+from .units import time_us
 
 
 class BugCheckInfo:
@@ -29,7 +32,8 @@ class BugCheckInfo:
         where = f" at line {self.line}" if self.line else ""
         return (f"Bug check 0x{self.code:X} ({self.name}): {self.rule}.\n"
                 f"{self.explanation}\n"
-                f"It happened in {self.thread} ({self.process}){where}, t={self.time}. "
+                f"It happened in {self.thread} ({self.process}){where}, at time "
+                f"{time_us(self.time)}. "
                 f"The machine has stopped; build it again to retry.")
 
     __str__ = describe
@@ -52,8 +56,9 @@ class BlockedThread:
         self.holders = {o.name: o.holders() for o in wait.objects}
 
     def describe(self) -> str:
-        text = (f"{self.thread} ({self.process}) waits on {self.waits_for} since "
-                f"t={self.since_time}, line {self.line}.")
+        line = f", line {self.line}" if self.line else ""
+        text = (f"{self.thread} ({self.process}) waits on {self.waits_for} since time "
+                f"{time_us(self.since_time)}{line}.")
         for name, holders in self.holders.items():
             if holders:
                 text += f" {name} can still be set by: {', '.join(holders)}."
@@ -89,9 +94,56 @@ class RunResult:
         self.deadlock = deadlock
 
     def __repr__(self) -> str:
-        return f"RunResult({self.reason!r}, steps={self.steps}, t={self.time})\n{self.message}"
+        return (f"RunResult({self.reason!r}, steps={self.steps}, at time "
+                f"{time_us(self.time)})\n{self.message}")
 
     __str__ = __repr__
+
+
+def _is_object_wait(op: str) -> bool:
+    """KeWaitFor*, ZwWaitFor*, WaitFor*, SignalObjectAndWait: a wait on objects (not a
+    delay or a sleep, whose STATUS_SUCCESS says nothing about an object)."""
+    return "WaitFor" in op or op == "SignalObjectAndWait"
+
+
+def thread_result(thread: Thread):
+    """A thread's return value with the numbers whose kind is known shown by name.
+
+    The rule (the lab's `thread_result_words` uses the same evidence from waits): a
+    thread's return value is the learner's own, so a number in it is named only with
+    evidence of what it is. DriverEntry returns an NTSTATUS by contract: its numbers are statuses.
+    Otherwise a number (alone, or in a tuple or list) is named only when one of the
+    thread's own object waits returned exactly that value in this run, with the name
+    that wait's result has in the log (STATUS_TIMEOUT for KeWaitForSingleObject,
+    WAIT_TIMEOUT for WaitForSingleObject): the poller's `(258, 0)` reads
+    `(STATUS_TIMEOUT, STATUS_SUCCESS)`, while the setter's KeSetEvent state 0 stays 0.
+    Any other number stays a number; name it yourself with `name_result(value, kind)`.
+    """
+    machine = thread.machine
+    value = thread.result
+    if any(getattr(d, "entry_thread", None) is thread for d in machine.drivers):
+        return name_result(value, "status")
+    seen: dict[int, object] = {}
+    for record in machine.trace:
+        result = record.result
+        if (record.thread == thread.name and type(result) is int
+                and _is_object_wait(record.op)):
+            seen.setdefault(result, name_result(result, kind_of_result(record.op)))
+
+    def named(v):
+        if isinstance(v, bool) or not isinstance(v, (int, list, tuple)):
+            return v
+        if isinstance(v, int):
+            return seen.get(v, v)
+        items = [named(x) for x in v]
+        return tuple(items) if isinstance(v, tuple) else items
+    return named(value)
+
+
+def thread_result_text(thread: Thread) -> str:
+    """What a thread returned, in words (see `thread_result` for when a number is
+    named): `STATUS_SUCCESS`, `(STATUS_TIMEOUT, STATUS_SUCCESS)`, `0`, `None`."""
+    return repr(thread_result(thread))
 
 
 def explain_error(thread: Thread, error: BaseException) -> str:
@@ -104,4 +156,5 @@ def explain_error(thread: Thread, error: BaseException) -> str:
             f"{type(error).__name__}{where}: {error}")
 
 
-__all__ = ["BugCheckInfo", "BlockedThread", "DeadlockReport", "RunResult", "explain_error"]
+__all__ = ["BugCheckInfo", "BlockedThread", "DeadlockReport", "RunResult", "explain_error",
+           "thread_result", "thread_result_text"]

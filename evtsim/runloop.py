@@ -2,8 +2,8 @@
 
 `run` asks the policy for the next thread, services due timers and DPCs first, jumps
 the virtual clock to the next timeout when every thread waits, and stops with a reason
-(done, deadlock, idle, budget, bugcheck, error, manual, time) and a plain message.
-Machine mixes this in.
+(done, deadlock, idle, budget, bugcheck, error, manual, time) and a plain message, with
+times in microseconds. Machine mixes this in.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import heapq
 from .errors import BadArgumentError, BugCheckSignal
 from .reports import DeadlockReport, RunResult, explain_error
 from .scheduler import MAX_DPCS_IN_A_ROW, MAX_IDLE_EXPIRIES, WAITING, Thread
+from .units import time_us
 
 
 class RunLoop:
@@ -21,10 +22,11 @@ class RunLoop:
     def run(self, max_steps: int = 100_000, until: int | None = None) -> RunResult:
         """Run until every thread ends or nothing more can run; say why it stopped."""
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 0:
-            raise BadArgumentError("max_steps must be a whole number >= 0")
+            raise BadArgumentError(f"max_steps must be a whole number >= 0, not {max_steps!r}")
         if until is not None and (isinstance(until, bool) or not isinstance(until, int)
                                   or until < 0):
-            raise BadArgumentError("until must be an absolute virtual time (100 ns units)")
+            raise BadArgumentError(f"until must be an absolute virtual time in 100 ns units "
+                                   f"(10 is 1 \u00b5s), a whole number >= 0, not {until!r}")
         self.actions.append(("run", max_steps, until))
         # The trace grows by a record a step and the engine makes no reference cycles,
         # so the cyclic collector would only rescan the trace again and again (it halves
@@ -156,9 +158,22 @@ class RunLoop:
         return "idle" if self.interactive else "deadlock"
 
     def _stopped(self, reason: str, steps: int, thread=None) -> RunResult:
+        message, deadlock = self._stop_message(reason, steps, thread)
+        result = RunResult(reason, steps, message, self.time, thread=thread,
+                           bugcheck=self.bugcheck, deadlock=deadlock)
+        self._notify("run_stopped", result)
+        return result
+
+    def _stop_message(self, reason: str, steps: int | None, thread=None):
+        """(message, DeadlockReport or None): why nothing more runs, in plain words.
+
+        `run` and `step` say the same; `steps` is None for a step (no count to give).
+        """
         deadlock = None
+        now = time_us(self.time)
         if reason == "done":
-            message = f"All threads have ended ({steps} steps this run, t={self.time})."
+            count = f"{steps} steps this run, " if steps is not None else ""
+            message = f"All threads have ended ({count}at time {now})."
         elif reason in ("deadlock", "idle"):
             waiting = [t for t in self.threads if t.state == WAITING]
             deadlock = DeadlockReport(waiting)
@@ -174,11 +189,8 @@ class RunLoop:
             ready = ", ".join(t.name for t in self.scheduler.ready)
             message = f"Manual policy: choose the next thread with m.step(thread). Ready: {ready}."
         else:
-            message = f"Reached t={self.time}; call run() again to go on."
-        result = RunResult(reason, steps, message, self.time, thread=thread,
-                           bugcheck=self.bugcheck, deadlock=deadlock)
-        self._notify("run_stopped", result)
-        return result
+            message = f"Reached time {now}; call run() again to go on."
+        return message, deadlock
 
     def _budget(self, steps: int, counts: dict) -> RunResult:
         busiest = max(counts, key=counts.get) if counts else None

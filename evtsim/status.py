@@ -8,7 +8,9 @@ in Wine's `dlls/ntdll/error.c` (shared with ReactOS `sdk/lib/rtl/error.c`), chec
 against Wine's conformance test `dlls/ntdll/tests/error.c`, which runs on real Windows.
 
 `name_of(0xC0000034)` gives `"STATUS_OBJECT_NAME_NOT_FOUND"`; `access_names(0x100002)`
-gives `"SYNCHRONIZE | EVENT_MODIFY_STATE"`. Nothing here imports the rest of evtsim.
+gives `"SYNCHRONIZE | EVENT_MODIFY_STATE"`; `name_result(result, kind_of_result(op))`
+names the statuses inside a routine's result (and only those). Nothing here imports the
+rest of evtsim.
 """
 
 # --- NTSTATUS -------------------------------------------------------------------------
@@ -335,6 +337,102 @@ def nt_status_to_win32_error(status):
     return _NT_TO_WIN32.get(v, ERROR_MR_MID_NOT_FOUND)
 
 
+# --- Names for results: which numbers a routine's result holds ---------------------------
+# A routine's result is named by its kind, never by guessing: KeSetEvent returns the
+# previous state (0 or 1), which is not STATUS_SUCCESS, and a thread's own return value
+# is the learner's number. A kind is a str ("status", "wait", "error"...) that names
+# every int in the value, or a tuple of kinds, one for each element of a tuple result
+# (None for an element that is a plain value). ("status",) is the Zw/Nt/Ob/Io shape
+# `(status, out_value)`: the status comes first, the rest is plain.
+_STATUS_FIRST = ("status",)
+
+_RESULT_KINDS = {
+    # Kernel waits: an NTSTATUS (STATUS_SUCCESS, STATUS_WAIT_n, STATUS_TIMEOUT...).
+    "KeWaitForSingleObject": "status", "KeWaitForMultipleObjects": "status",
+    "KeDelayExecutionThread": "status", "ZwWaitForSingleObject": "status",
+    "Timeout": "status",                # the clock ends a wait with the wait's status
+    # Routines that return an NTSTATUS alone.
+    "ZwClearEvent": "status", "ZwClose": "status",
+    "IoCreateSymbolicLink": "status", "IoDeleteSymbolicLink": "status",
+    # Routines that return (NTSTATUS, something): the handle, object or previous state.
+    "ZwCreateEvent": _STATUS_FIRST, "ZwOpenEvent": _STATUS_FIRST,
+    "ZwSetEvent": _STATUS_FIRST, "ZwResetEvent": _STATUS_FIRST,
+    "ZwPulseEvent": _STATUS_FIRST, "ObReferenceObjectByHandle": _STATUS_FIRST,
+    "IoCreateDevice": _STATUS_FIRST, "PsCreateSystemThread": _STATUS_FIRST,
+    # Win32 waits: WAIT_OBJECT_0 + n, WAIT_TIMEOUT, WAIT_FAILED... (not SleepEx: its
+    # 0 means "the time is up", not WAIT_OBJECT_0).
+    "WaitForSingleObject": "wait", "WaitForSingleObjectEx": "wait",
+    "WaitForMultipleObjects": "wait", "WaitForMultipleObjectsEx": "wait",
+    "SignalObjectAndWait": "wait",
+    # The thread's last Win32 error.
+    "GetLastError": "error",
+}
+
+
+def kind_of_result(op):
+    """What the numbers in `op`'s result are: a kind for `name_result`, or None.
+
+    None means a plain value that must stay a number: KeSetEvent, KeResetEvent and
+    KePulseEvent return the previous state (0 or 1), KeRaiseIrql the old IRQL, Win32
+    calls a handle or a BOOL. Other Zw/Nt calls return their NTSTATUS first.
+    """
+    if not isinstance(op, str):
+        return None
+    kind = _RESULT_KINDS.get(op)
+    if kind is None and op.startswith(("Zw", "Nt")):
+        return _STATUS_FIRST
+    return kind
+
+
+class Named(int):
+    """A number shown by its Windows name: equal to the number, it reads
+    `STATUS_TIMEOUT` in a repr, a tuple or an f-string. Made only by `name_result`."""
+
+    def __new__(cls, value, kind):
+        self = super().__new__(cls, value)
+        self.kind = kind
+        self.name = name_of(value, kind)
+        return self
+
+    def __repr__(self):
+        return self.name
+
+    __str__ = __repr__
+
+    def __getnewargs__(self):
+        return int(self), self.kind
+
+
+def name_result(value, kind):
+    """`value` with each number that `kind` says is a status (or wait result, or
+    error) replaced by a `Named` one; lists and tuples keep their shape.
+
+    `name_result((258, 0), "status")` reads `(STATUS_TIMEOUT, STATUS_SUCCESS)`;
+    `name_result((0, 1), ("status",))` reads `(STATUS_SUCCESS, 1)`; with kind None,
+    or for True/False, None and text, the value comes back as it was.
+    """
+    if kind is None:
+        return value
+    if isinstance(kind, tuple):
+        if isinstance(value, (list, tuple)):
+            named = [name_result(v, kind[i]) if i < len(kind) else v
+                     for i, v in enumerate(value)]
+            return tuple(named) if isinstance(value, tuple) else named
+        return name_result(value, kind[0] if kind else None)
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {', '.join(_KINDS)}, a tuple of them, "
+                         f"or None, not {kind!r}")
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if isinstance(value, Named) else Named(value, kind)
+    if isinstance(value, (list, tuple)):
+        named = [name_result(v, kind) for v in value]
+        return tuple(named) if isinstance(value, tuple) else named
+    return value
+
+
 __all__ = sorted(
     [n for n in list(globals()) if n.isupper() and not n.startswith("_")]
-    + ["name_of", "access_names", "nt_status_to_win32_error"])
+    + ["name_of", "access_names", "nt_status_to_win32_error", "kind_of_result",
+       "name_result", "Named"])

@@ -2,8 +2,9 @@
 
 A step completes one call (or the return from a finished wait), sends the result into
 the thread's generator and runs its own code to its next `yield`, then appends the
-step's trace row. `choices` lists the threads that could take the next step, for the
-manual policy and the schedule explorer. Machine mixes this in.
+step's trace row; a step that nothing can take is refused with the reason `run()`
+gives. `choices` lists the threads that could take the next step, for the manual
+policy and the schedule explorer. Machine mixes this in.
 """
 from __future__ import annotations
 
@@ -35,22 +36,39 @@ class Stepping:
 
     # --- stepping ---------------------------------------------------------------------
     def step(self, thread: Thread | None = None) -> TraceRecord | None:
-        """Run one step: the policy's choice, or `thread` if given. None if none ran."""
+        """Run one step: the policy's choice, or `thread` if given; its trace record.
+
+        When nothing can take the step (every thread has ended, all wait, the machine
+        has crashed, or the manual policy waits for your choice), it raises
+        MachineStateError with the reason `run()` would give, instead of doing nothing
+        without a word. (It returns None only with `Machine(trace=False)`.)
+        """
         if self.bugcheck:
-            return None
+            self._cannot_step("bugcheck")
+        # Recorded first, as a refused step may still have fired due timers: a replay
+        # does it again (and is refused again).
         self.actions.append(("step", thread.name if isinstance(thread, Thread) else None))
         if thread is not None:
             self._check_steppable(thread)
             self._service(until=None)
-            if self.bugcheck or thread.state != READY:
-                return None
+            if self.bugcheck:
+                self._cannot_step("bugcheck")
+            if thread.state != READY:
+                raise MachineStateError(
+                    f"{thread.name} cannot run now: a timer or DPC that was due first "
+                    f"left it {thread.state}.")
         else:
             thread = self._next_thread(until=None)
             if thread is None:
-                return None
+                self._cannot_step(self._why_nothing_runs(None))
         before = self.seq
         self._step_thread(thread)
         return self.trace[-1] if self.seq > before and self.tracing else None
+
+    def _cannot_step(self, reason: str) -> None:
+        """Refuse a step that nothing can take, with the reason `run()` would give."""
+        message, _ = self._stop_message(reason, None)
+        raise MachineStateError(f"Nothing can take this step. {message}")
 
     @property
     def footprint(self) -> tuple:

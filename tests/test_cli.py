@@ -69,7 +69,7 @@ def test_unknown_scenario_is_one_line_and_exit_2(capsys):
 @pytest.mark.parametrize("argv,message", [
     (["run", "hardware_lock", "--param", "bogus=1"], "has no parameter 'bogus'"),
     (["run", "hardware_lock", "--param", "oops"], "--param takes KEY=VALUE"),
-    (["run", "hardware_lock", "--policy", "fastest"], "unknown policy 'fastest'"),
+    (["run", "hardware_lock", "--policy", "fastest"], "policy='fastest' is not allowed: policy must be one of 'round_robin'"),
     (["replay", "/no/such/file.json"], "no such file"),
 ])
 def test_mistakes_exit_2_with_a_clear_message(capsys, argv, message):

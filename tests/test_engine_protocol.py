@@ -243,11 +243,12 @@ def test_manual_policy_runs_nothing_by_itself_and_steps_the_chosen_thread():
     assert thread_order(m) == ["b", "b"]
 
 
-def test_step_returns_none_when_nothing_can_run(m, sim):
+def test_step_says_why_when_nothing_can_run(m, sim):
     ev = m.kernel.KeInitializeEvent(NotificationEvent, False)
     m.system.start(sim.wait_single, ev, name="w")
     assert m.step() is not None
-    assert m.step() is None
+    with pytest.raises(evtsim.MachineStateError, match="Deadlock: every thread waits"):
+        m.step()
 
 
 def test_step_time_advances_virtual_clock_per_step():

@@ -353,10 +353,12 @@ def test_run_after_a_bug_check_returns_at_once(crashed):
     assert "0xC4" in result.message and len(crashed.trace) == steps
 
 
-def test_step_after_a_bug_check_does_nothing(crashed):
+def test_step_after_a_bug_check_does_nothing_and_says_why(crashed):
     steps = len(crashed.trace)
-    assert crashed.step() is None
-    assert crashed.step(crashed.thread("bystander")) is None
+    with pytest.raises(MachineStateError, match="Bug check 0xC4"):
+        crashed.step()
+    with pytest.raises(MachineStateError, match="Bug check 0xC4"):
+        crashed.step(crashed.thread("bystander"))
     assert crashed.choices() == [] and len(crashed.trace) == steps
 
 

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 import timeline_cases as cases
 from evtsim import BadArgumentError, plot, scenarios, trace
 from evtsim.plot import MARKERS, OKABE_ITO, RUN_H, Timeline
+from evtsim.units import time_us
 
 BASELINE = os.path.join(os.path.dirname(__file__), "baseline")
 
@@ -98,7 +99,8 @@ def test_an_arrow_from_the_set_to_each_released_thread(broadcast):
     assert ends == sorted(t.y_of[name] for name in set_record.released)
     for seg in segments:
         assert abs(seg[0][1] - setter_y) < 0.5                 # starts on the setter's lane
-        assert seg[0][0] == set_record.seq - 0.5               # in the middle of its step
+        assert set_record.seq - 1 < seg[0][0] < set_record.seq  # in the column of its step
+        assert seg[0][0] == seg[-1][0]                         # straight up to the waiter
     heads = np.vstack([t.artists["heads_up"].get_offsets(), t.artists["heads_down"].get_offsets()])
     assert len(heads) == 3
 
@@ -141,7 +143,159 @@ def test_cursor_marks_the_current_moment(broadcast):
     t = picture(broadcast)
     assert list(t.artists["cursor"].get_xdata()) == [len(broadcast.trace)] * 2
     (label,) = [a for a in t.ax.texts if a.get_gid() == "cursor-label"]
-    assert f"t={broadcast.time / 10:g}" in label.get_text()
+    assert f"step {broadcast.seq}, t={time_us(broadcast.time)}" in label.get_text()
+
+
+def run(name, max_steps=None):
+    m = scenarios.build(name)
+    m.run() if max_steps is None else m.run(max_steps=max_steps)
+    return m
+
+
+def not_started():
+    """A machine with a thread and no step yet: now is 0, at the left edge."""
+    from evtsim import Machine
+
+    def sleeper(k):
+        yield k.KeDelayExecutionThread(0, False, -10)
+
+    m = Machine()
+    m.system.start(sleeper, name="sleeper")
+    return m
+
+
+def drawn(t: Timeline):
+    """Draw the picture; its renderer (text sizes are known only after a draw)."""
+    t.figure.canvas.draw()
+    return t.figure.canvas.get_renderer()
+
+
+@pytest.mark.parametrize("axis", ["steps", "time"])
+def test_arrows_of_one_set_to_several_waiters_stay_apart(broadcast, axis):
+    t = picture(broadcast, axis=axis)
+    segments = t.artists["arrows"].get_segments()
+    assert len(segments) == 3
+    ends = [t.ax.transData.transform(seg[-1]) for seg in segments]   # in pixels
+    xs = sorted(x for x, _y in ends)
+    assert min(b - a for a, b in zip(xs, xs[1:])) >= 5
+    assert len({(round(x), round(y)) for x, y in ends}) == 3          # three arrowheads
+
+
+MACHINES = {"broadcast": lambda: run("notification_broadcast"),
+            "mixed": cases.mixed,
+            "bug_check": lambda: run("trap_wait_at_dispatch"),
+            "timer_and_dpc": lambda: run("handle_by_ioctl"),
+            "apc_and_pulse": lambda: run("trap_pulse_lost_wakeup"),
+            "fresh": lambda: scenarios.build("notification_broadcast"),
+            "not_started": not_started,
+            "stopped_midway": lambda: run("notification_broadcast", max_steps=5)}
+
+
+def legend_texts(t: Timeline) -> list[str]:
+    return [text.get_text() for text in t.artists["legend"].get_texts()]
+
+
+@pytest.mark.parametrize("name", sorted(MACHINES))
+def test_the_legend_lists_every_mark_drawn_and_only_those(name):
+    t = picture(MACHINES[name]())
+    expected = {text for kind, (_shape, _role, text) in MARKERS.items()
+                if len(t.artists["marker:" + kind].get_offsets())}
+    markers_in_legend = {text for text in legend_texts(t)
+                         if text in {m[2] for m in MARKERS.values()}}
+    assert markers_in_legend == expected
+    spans = {"running (kernel mode)": "running_kernel", "running (user mode)": "running_user",
+             "ready (thin bar)": "ready", "waiting (hatched)": "waiting",
+             "event signaled (tall)": "signaled", "event not signaled (low)": "not_signaled"}
+    shown = {text for text in legend_texts(t) if text in spans}
+    assert shown == {text for text, key in spans.items() if t.artists[key].rects}
+    assert ("released a waiter" in legend_texts(t)) == bool(t.artists["arrows"].get_segments())
+
+
+def test_square_diamond_and_circle_markers_are_in_the_legend_when_drawn(mixed):
+    assert MARKERS["call"][2] in legend_texts(picture(mixed))            # the square
+    assert MARKERS["timer"][2] in legend_texts(picture(run("handle_by_ioctl")))  # circle
+    assert MARKERS["apc"][2] in legend_texts(picture(run("trap_pulse_lost_wakeup")))
+
+
+def all_texts(t: Timeline) -> list:
+    ax = t.ax
+    lo, hi = ax.get_xlim()             # matplotlib does not draw ticks outside the view
+    shown = [label for v, label in zip(ax.get_xticks(), ax.get_xticklabels())
+             if lo <= v <= hi]
+    texts = list(ax.texts) + ax.get_yticklabels() + shown
+    # the title is drawn with loc="left": matplotlib keeps it in ax._left_title
+    texts += [ax.title, ax._left_title, ax.xaxis.label] + t.artists["legend"].get_texts()
+    return [text for text in texts if text.get_visible() and text.get_text()]
+
+
+@pytest.mark.parametrize("name", sorted(MACHINES))
+@pytest.mark.parametrize("font_scale", [1, 2])
+def test_every_label_stays_inside_the_figure(name, font_scale):
+    t = picture(MACHINES[name](), font_scale=font_scale)
+    renderer = drawn(t)
+    box = t.figure.bbox
+    for text in all_texts(t):
+        ext = text.get_window_extent(renderer)
+        assert ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1, text.get_text()
+        assert ext.y0 >= box.y0 - 1 and ext.y1 <= box.y1 + 1, text.get_text()
+
+
+def test_the_bug_check_label_is_inside_even_on_a_time_axis_at_double_size():
+    t = picture(run("trap_wait_at_dispatch"), axis="time", font_scale=2, width=8)
+    renderer = drawn(t)
+    (label,) = [a for a in t.ax.texts if a.get_gid() == "bugcheck-label"]
+    ext = label.get_window_extent(renderer)
+    assert t.figure.bbox.x0 <= ext.x0 and ext.x1 <= t.figure.bbox.x1
+    assert ext.y0 >= t.figure.bbox.y0
+
+
+@pytest.mark.parametrize("name", ["not_started", "fresh", "broadcast"])
+def test_the_now_label_does_not_overlap_the_title(name):
+    t = picture(MACHINES[name]())
+    renderer = drawn(t)
+    (now,) = [a for a in t.ax.texts if a.get_gid() == "cursor-label"]
+    assert not now.get_window_extent(renderer).overlaps(
+        t.ax._left_title.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize("name", ["stopped_midway", "broadcast", "bug_check"])
+def test_a_step_axis_has_whole_number_ticks_only(name):
+    t = picture(MACHINES[name](), axis="steps")
+    drawn(t)
+    lo, hi = t.ax.get_xlim()
+    values = [v for v in t.ax.get_xticks() if lo <= v <= hi]
+    assert len(values) >= 2 and all(v == int(v) for v in values)
+    assert all(label.get_text().isdigit() for label in t.ax.get_xticklabels()
+               if label.get_text())
+
+
+def test_a_time_axis_is_labelled_in_microseconds_through_time_us(broadcast):
+    t = picture(broadcast, axis="time")
+    drawn(t)
+    lo, hi = t.ax.get_xlim()
+    labels = [(v, label.get_text()) for v, label in
+              zip(t.ax.get_xticks(), t.ax.get_xticklabels()) if lo <= v <= hi]
+    assert labels and all(text == time_us(round(v)) for v, text in labels)
+    assert "µs" in t.ax.get_xlabel() and "100 ns" not in t.ax.get_xlabel()
+
+
+@pytest.mark.parametrize("source", ["m", 5, None, {"a": 1}, [1, 2], object()])
+def test_something_that_is_not_a_run_is_refused_at_once(source):
+    with pytest.raises(BadArgumentError, match="run"):
+        plot.timeline(source)
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"font_scale": "big"}, "font_scale"), ({"labels": "yes"}, "labels"),
+    ({"legend": None}, "legend"), ({"width": -1}, "width"), ({"max_labels": 1.5}, "max_labels"),
+    ({"ax": "top"}, "ax is"), ({"axis": "seconds"}, "axis is"), ({"title": 5}, "title"),
+    ({"threads": "waiter1"}, "threads is a list"), ({"threads": 5}, "threads is a list"),
+    ({"events": 5}, "events is a list"), ({"pseudo": "yes"}, "pseudo"),
+    ({"window": 5}, "window"), ({"threads": ["nobody"]}, "no thread named"),
+])
+def test_bad_options_are_refused_with_what_to_change(broadcast, options, words):
+    with pytest.raises(BadArgumentError, match=words):
+        plot.timeline(broadcast, **options)
 
 
 def test_okabe_ito_palette_and_a_shape_for_every_marker_kind(mixed):

@@ -14,7 +14,7 @@ import re
 from .. import scenarios
 from .. import trace as tracefiles
 from ..api.kernel import Executive, KernelMode
-from ..errors import EvtsimError, MachineStateError
+from ..errors import BadArgumentError, EvtsimError, MachineStateError
 from ..machine import Machine
 
 __all__ = ["added_waiter", "buildable", "call_builder", "replay_actions"]
@@ -42,8 +42,9 @@ def buildable(source):
         return None, source, None, {"policy": source.policy.name, "seed": source.seed}
     if callable(source):
         return source, None, None, {"policy": "round_robin", "seed": 0}
-    raise EvtsimError("EventLab takes a scenario name (see evtsim.scenarios.names()), a "
-                      "Scenario, a Machine, or a function that builds a Machine")
+    raise BadArgumentError(f"EventLab takes a scenario name (see evtsim.scenarios.names()), a "
+                      f"Scenario, a Machine, or a function that builds a Machine, not "
+                      f"{type(source).__name__} {source!r:.40}")
 
 
 def call_builder(fn, policy, seed):

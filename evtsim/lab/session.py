@@ -2,25 +2,51 @@
 
 `LabSession` does every action of the event lab and writes what happened to
 `log_lines` as sentences; an action returns False when it was refused before it
-touched the machine, else True. `status()` says where the run stands. It holds no
-widgets: `evtsim.widgets.EventLab` shows a session and calls it from its buttons.
+touched the machine, else True. `status()` says where the run stands now and
+`verdict()` how it ended (`evtsim.lab.verdicts`). Bad parameters are refused at once
+with a BadArgumentError that names them. It holds no widgets: `evtsim.widgets.EventLab`
+shows a session and calls it from its buttons.
 """
 from __future__ import annotations
 
 import inspect
-import linecache
-import traceback
+from typing import Callable
 
 from .. import scenarios
 from .. import trace as tracefiles
-from ..errors import BugCheckError, EvtsimError, MachineStateError
+from ..errors import BadArgumentError, BugCheckError, EvtsimError, MachineStateError
 from ..machine import Machine
+from ..scheduler import POLICIES
+from ..units import time_us
 from .rebuild import added_waiter, buildable, call_builder, replay_actions
 from .texts import record_words, result_words, source_line
+from .verdicts import Verdict, at_rest, verdict_of
 
 __all__ = ["LabSession", "RUN_BUDGET"]
 
 RUN_BUDGET = 10_000
+SEED_MAX = 2**31 - 1
+
+
+def check_params(params: dict, builder=None) -> None:
+    """Refuse a policy or seed that cannot work, at once and by name (a scenario checks
+    its own parameters when it is built)."""
+    if "policy" in params:
+        policy = params["policy"]
+        if not isinstance(policy, str) or policy not in POLICIES:
+            raise BadArgumentError(f"policy={policy!r} is not a policy; choose one of "
+                                   f"{', '.join(repr(p) for p in POLICIES)}")
+    if "seed" in params:
+        seed = params["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+            raise BadArgumentError(f"seed={seed!r} is not a seed; give a whole number "
+                                   f"from 0 to {SEED_MAX}, like seed=7")
+    if builder is not None:
+        extra = sorted(set(params) - {"policy", "seed"})
+        if extra:
+            raise BadArgumentError(f"{extra[0]}={params[extra[0]]!r}: a build function "
+                                   f"gets only policy and seed from the lab; put the "
+                                   f"other values into the function itself")
 
 
 class LabSession:
@@ -28,19 +54,27 @@ class LabSession:
 
     `LabSession("notification_broadcast", waiters=3)`, `LabSession(scenarios.get(name))`,
     `LabSession(machine)` or `LabSession(build_function)`. A plain Machine that was not
-    built from a scenario cannot be rebuilt, so Undo, Reset and `choose` only explain
-    why (`rebuildable` is False). `on_log`, when set, is called with each batch of new
-    log lines.
+    built from a scenario cannot be rebuilt, so Undo, Start over and `choose` only
+    explain why (`rebuildable` is False). `on_log`, when set, is called with each batch
+    of new log lines. `verdict` is a lesson's own check of a run at rest (see
+    `evtsim.lab.verdicts.verdict_of`).
     """
 
     why_not_rebuildable = ("this Machine was not built from a scenario, so the lab cannot "
                            "build it again; pass a scenario name or a build function "
-                           "to EventLab to get Undo and Reset.")
+                           "to EventLab to get Undo and Start over.")
 
-    def __init__(self, machine_or_scenario="notification_broadcast", **params):
+    def __init__(self, machine_or_scenario="notification_broadcast", *,
+                 verdict: Callable | None = None, **params):
         builder, machine, name, defaults = buildable(machine_or_scenario)
         if params and (machine is not None):
-            raise EvtsimError("scenario parameters go with a scenario name, not a Machine")
+            raise BadArgumentError("scenario parameters go with a scenario name, not a "
+                                   "Machine: build the machine with them instead")
+        if verdict is not None and not callable(verdict):
+            raise BadArgumentError(f"verdict={verdict!r} is not a function; give a "
+                                   f"function of the machine, like LEVELS[2].verdict")
+        check_params(params, builder)
+        self.check = verdict
         self.builder = builder
         self.scenario_name = name
         self.params = {**defaults, **params}
@@ -57,7 +91,7 @@ class LabSession:
         self._attach(machine, base)
         self.say(f"Lab opened on {self.what()}.")
         if not self.rebuildable:
-            self.say("Undo and Reset are off: " + self.why_not_rebuildable)
+            self.say("Undo and Start over are off: " + self.why_not_rebuildable)
 
     # --- the log ------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -90,13 +124,25 @@ class LabSession:
         return "a hand-built machine"
 
     def build(self) -> Machine:
-        """A new machine from the scenario or the build function, with the params."""
+        """A new machine from the scenario or the build function, with the params.
+
+        An EvtsimError (a scenario refusing a parameter) goes through as it is; any
+        other error while building becomes a BadArgumentError that says what was built
+        with which parameters, so the learner never sees only a TypeError."""
         policy, seed = self.params.get("policy", "round_robin"), self.params.get("seed", 0)
-        if self.scenario_name is not None:
-            return scenarios.build(self.scenario_name, **self.params)
-        if self.builder is not None:
+        if self.scenario_name is None and self.builder is None:
+            raise MachineStateError(self.why_not_rebuildable)
+        try:
+            if self.scenario_name is not None:
+                return scenarios.build(self.scenario_name, **self.params)
             return call_builder(self.builder, policy, seed)
-        raise MachineStateError(self.why_not_rebuildable)
+        except EvtsimError:
+            raise
+        except Exception as error:
+            shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+            raise BadArgumentError(f"{self.what()} could not be built with {shown}: "
+                                   f"{type(error).__name__}: {error}. Check these "
+                                   f"values.") from error
 
     def _attach(self, machine, base=0):
         """Work on `machine`; its actions from `base` on are the ones Undo repeats (a
@@ -131,6 +177,15 @@ class LabSession:
             if after != before:
                 self.checkpoints.append(before[0])
             self.note_errors()
+        return True
+
+    def _manual_run_refused(self, m) -> bool:
+        """In manual mode the learner is the scheduler: Run would choose nobody."""
+        if m.policy.name != "manual" or not m.ready:
+            return False
+        ready = ", ".join(t.name for t in m.ready)
+        self.say(f"Run: you are the scheduler (policy manual), so Run does not choose "
+                 f"threads. Click Step on a ready thread: {ready}.")
         return True
 
     def _released_since(self, seq_before):
@@ -173,7 +228,7 @@ class LabSession:
             thread = m.find(thread_name)
             if m.bugcheck is not None:
                 self.say(f"Step {thread_name}: refused: the machine has crashed; "
-                         f"use Undo or Reset")
+                         f"use Undo or Start over")
                 return
             if thread is None or thread.state != "ready":
                 state = thread.state if thread is not None else "gone"
@@ -191,15 +246,31 @@ class LabSession:
         return self._act(f"Step {thread_name}", act)
 
     def run(self) -> bool:
-        """Run until every thread ends or waits (idle), at most RUN_BUDGET steps."""
+        """Run until every thread ends or waits (idle), at most RUN_BUDGET steps.
+
+        With the manual policy Run only lets the clock move (timers, timeouts) when no
+        thread is ready; while one is, Run is refused with a pointer to the Step
+        buttons. A Run that changed nothing is no action at all: it leaves no undo
+        point and no recorded action for Undo to take back."""
+        m = self.machine
+        if m.bugcheck is not None:
+            self.say("Run: refused: the machine has crashed; use Undo or Start over")
+            return False
+        if self._manual_run_refused(m):
+            return False
+
         def act(m):
-            if m.bugcheck is not None:
-                self.say("Run: refused: the machine has crashed; use Undo or Reset")
-                return
+            before = (len(m.actions), len(m.trace), m.time)
             result = m.run(max_steps=RUN_BUDGET)
             self.last_result = result
+            if (len(m.trace), m.time) == before[1:] and len(m.actions) == before[0] + 1 \
+                    and m.bugcheck is None and m.actions[-1][0] == "run":
+                m.actions.pop()             # nothing happened: nothing to undo
+                self.say(f"Run: nothing could run ({result.reason}). "
+                         + _why_nothing(m))
+                return
             self.say(f"Run: stopped ({result.reason}) after {result.steps} steps, "
-                     f"t={result.time}")
+                     f"t = {time_us(result.time)}")
             self.say(result.message)
         return self._act("Run", act)
 
@@ -230,7 +301,7 @@ class LabSession:
             return False
         if not self.checkpoints:
             self.say("Undo: nothing to undo; this is where the lab started "
-                     "(Reset builds the scenario again from the start).")
+                     "(Start over builds the scenario again from the start).")
             return False
         keep = self.checkpoints[-1]
         actions = list(self.machine.actions[self.base:keep])
@@ -244,12 +315,12 @@ class LabSession:
                  f"now at step {len(machine.trace)}.")
         return True
 
-    def reset(self) -> bool:
+    def start_over(self) -> bool:
         """Build the scenario again from the start (with the current policy and seed)."""
         if not self.rebuildable:
-            self.say("Reset: " + self.why_not_rebuildable)
+            self.say("Start over: " + self.why_not_rebuildable)
             return False
-        self._rebuild("Reset")
+        self._rebuild("Start over")
         return True
 
     def _rebuild(self, why):
@@ -262,7 +333,8 @@ class LabSession:
     def choose(self, key: str, value) -> bool:
         """Set the `policy` or the `seed` and build again (False if nothing changed)."""
         if key not in ("policy", "seed"):
-            raise EvtsimError(f"the lab chooses 'policy' or 'seed', not {key!r}")
+            raise BadArgumentError(f"the lab chooses 'policy' or 'seed', not {key!r}")
+        check_params({key: value})
         if self.params.get(key) == value:
             return False
         if not self.rebuildable:
@@ -307,68 +379,46 @@ class LabSession:
         return machine
 
     # --- where the run stands -----------------------------------------------------------
+    def verdict(self) -> Verdict | None:
+        """How the run ended (`evtsim.lab.verdicts.verdict_of` with the lesson's check),
+        or None while something can still run."""
+        return verdict_of(self.machine, self.check)
+
     def status(self) -> tuple[str, str]:
-        """(tone, text): tone is "crashed", "stopped" (a thread raised), "blocked"
-        (every thread waits), "ended" or "running"."""
+        """(tone, text): where the run stands now and what the learner can do.
+
+        Tone is "crashed", "stopped" (a thread raised), "blocked" (at rest with waiting
+        threads), "ended" or "running"; time is in microseconds (`time_us`)."""
         m = self.machine
-        if m.bugcheck is not None:
-            b = m.bugcheck
-            _, code = self.source_of(b.thread, b.line)
-            where = f" at line {b.line}: {code}" if b.line else ""
-            return "crashed", (
-                f"\u2716 BUG CHECK 0x{b.code:X} ({b.name}) in {b.thread} ({b.process})"
-                f"{where}\n{b.rule}.\n{b.explanation}\nThe machine has stopped. Undo goes "
-                f"back before the crash; Reset starts again.")
-        errored = [t for t in m.threads if t.error is not None]
-        if errored:
-            lines = []
-            for t in errored:
-                frames = traceback.extract_tb(t.error.__traceback__)
-                at = next((f for f in reversed(frames) if "/evtsim/" not in f.filename
-                           .replace("\\", "/") or "/scenarios/" in f.filename), None)
-                where = f" at line {at.lineno}: {(at.line or '').strip()}" if at else ""
-                lines.append(f"\u2716 {t.name} ({t.process.name}) stopped with "
-                             f"{type(t.error).__name__}{where}\n  {t.error}")
-            return "stopped", "\n".join(lines)
-        result = self.last_result
-        if result is not None and result.reason in ("deadlock", "idle") \
-                and not m.ready and result.steps >= 0 and self._still(result):
-            head = ("\u26a0 Deadlock: every thread waits and nothing inside the machine "
-                    "can wake them." if result.reason == "deadlock" else
-                    "\u26a0 Every thread waits: nothing inside the machine will wake "
-                    "them (a deadlock, unless you Set an event).")
-            lines = [head]
-            for t in m.threads:
-                if t.state == "waiting":
-                    line, code = source_line(t)
-                    lines.append(f"  {t.name} ({t.process.name}) waits on "
-                                 f"{t.wait.describe()} at line {line}: {code}")
-            return "blocked", "\n".join(lines)
-        if all(t.state == "terminated" for t in m.threads) and m.threads:
-            return "ended", "\u2714 All threads have ended."
-        ready = ", ".join(t.name for t in m.ready)
-        waiting = ", ".join(t.name for t in m.threads if t.state == "waiting")
         count = len(m.trace)
-        text = (f"{count} trace record{'' if count == 1 else 's'}, t={m.time}. "
-                f"Ready: {ready or 'none'}.")
+        head = f"{count} step{'' if count == 1 else 's'} so far, t = {time_us(m.time)}."
+        if m.bugcheck is not None:
+            return "crashed", (f"{head} The machine has crashed. Undo goes back before "
+                               f"the crash; Start over builds it again.")
+        ready = [t.name for t in m.ready]
+        waiting = [t.name for t in m.threads if t.state == "waiting"]
+        text = f"{head} Ready: {', '.join(ready) or 'none'}."
         if waiting:
-            text += f" Waiting: {waiting}."
-        if not ready and waiting:
-            text += " No thread is ready: Run lets timers fire, or Set an event."
-        return "running", text
+            text += f" Waiting: {', '.join(waiting)}."
+        if any(t.error is not None for t in m.threads):
+            return "stopped", text + " A thread stopped with an error (see above)."
+        if m.threads and all(t.state == "terminated" for t in m.threads):
+            return "ended", text + " Undo or Start over to try another schedule."
+        if ready:
+            hint = (" You are the scheduler: click Step on a ready thread."
+                    if m.policy.name == "manual" else " Step a thread, or Run.")
+            return "running", text + hint
+        return ("blocked" if at_rest(m) else "running"), text + " " + _why_nothing(m)
 
-    def _still(self, result):
-        """The run result still describes the machine (nothing changed since)."""
-        return self.machine.actions and self.machine.actions[-1][0] == "run"
 
-    def source_of(self, thread_name, line):
-        """(line, source text) of `line` in the file of the thread's code."""
-        thread = self.machine.find(thread_name)
-        if thread is None or line is None:
-            return line, ""
-        call = thread.next_call
-        filename = call.filename if call is not None else None
-        if filename is None:
-            frame = getattr(getattr(thread, "gen", None), "gi_frame", None)
-            filename = frame.f_code.co_filename if frame is not None else None
-        return line, (linecache.getline(filename, line).strip() if filename else "")
+def _why_nothing(m) -> str:
+    """Why no thread is ready, and what the learner can do about it."""
+    if m.ready:
+        return "A thread is ready."
+    if m.threads and all(t.state == "terminated" for t in m.threads):
+        return "Every thread has ended."
+    if not at_rest(m):
+        return ("No thread is ready, but a timer or a timeout is pending: Run lets the "
+                "clock move on.")
+    return ("Nothing inside the machine can run: Set an event as the instructor, or "
+            "Undo.")

@@ -9,7 +9,8 @@ process (user-mode lanes tinted and marked "user"), running / ready / waiting sp
 (waiting spans hatched and labelled with the wait), one lane per event showing its
 signaled state (a tall bar when signaled, a thin low bar when not), an arrow from
 every step that released a thread to that thread, markers for signals, timeouts,
-alerts and APCs, errors and bug checks, and the current moment as a cursor. Colours
+alerts and APCs, errors and bug checks, and the current moment as a cursor. Time
+reads in µs (`evtsim.units.time_us`); a step axis has whole-number ticks. Colours
 are Okabe-Ito (colour-blind safe) and every meaning also has a shape: bar height,
 hatching, marker form, line style.
 
@@ -18,8 +19,10 @@ one kind are one PolyCollection for all lanes, arrows one LineCollection, marker
 scatter per kind, so a redraw changes a dozen artists, not thousands.
 
 The modules: `style` (palettes, marker shapes, the figure factory), `shapes` (span
-rectangles as compound paths), `timeline_picture` (`Timeline`, `timeline`), `queues`
-(`wait_queues`) and `namespace_tree` (`namespace`).
+rectangles as compound paths), `timeline_picture` (`Timeline`, `timeline`),
+`timeline_marks` (its legend, arrow fan-out and x axis), `queues` (`wait_queues`) and
+`namespace_tree` (`namespace`). The same timeline without matplotlib, as SVG text for
+the browser, is `evtsim.timeline.svg_timeline`.
 """
 from __future__ import annotations
 

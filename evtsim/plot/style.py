@@ -11,6 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import BadArgumentError
+from ..timeline.marks import MARK_TEXTS
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -40,18 +41,18 @@ PALETTES = {
 
 # Marker shapes: the meaning never rests on colour alone.
 MARKERS = {
-    "set": ("^", "marker", "Set (KeSetEvent, SetEvent)"),
-    "pulse": ("P", "pulse", "Pulse"),
-    "reset": ("v", "marker", "Reset / Clear"),
-    "timeout": ("X", "timeout", "wait timed out"),
-    "alert": ("D", "marker", "alert"),
-    "apc": ("d", "marker", "APC queued"),
-    "call": ("s", "marker", "instructor call (m.kernel)"),
-    "timer": ("o", "marker", "timer expired"),
-    "woken": (">", "marker", "woken from outside the lanes shown"),
-    "error": ("x", "bugcheck", "error in the thread's code"),
-    "bugcheck": ("*", "bugcheck", "bug check"),
-    "blip": ("|", "signaled", "signaled and consumed in one step"),
+    "set": ("^", "marker", MARK_TEXTS["set"]),
+    "pulse": ("P", "pulse", MARK_TEXTS["pulse"]),
+    "reset": ("v", "marker", MARK_TEXTS["reset"]),
+    "timeout": ("X", "timeout", MARK_TEXTS["timeout"]),
+    "alert": ("D", "marker", MARK_TEXTS["alert"]),
+    "apc": ("d", "marker", MARK_TEXTS["apc"]),
+    "call": ("s", "marker", MARK_TEXTS["call"]),
+    "timer": ("o", "marker", MARK_TEXTS["timer"]),
+    "woken": (">", "marker", MARK_TEXTS["woken"]),
+    "error": ("x", "bugcheck", MARK_TEXTS["error"]),
+    "bugcheck": ("*", "bugcheck", MARK_TEXTS["bugcheck"]),
+    "blip": ("|", "signaled", MARK_TEXTS["blip"]),
 }
 
 RUN_H, READY_H = 0.36, 0.12          # half heights, in lane units

@@ -4,21 +4,52 @@ Built from `evtsim.timeline.build`'s model: one lane per thread grouped by proce
 running / ready / waiting spans, event lanes, release arrows, markers and the cursor.
 `Timeline.update(source)` rebuilds the model and redraws into the same figure, and
 `draw()` repaints only what changed over a cached background (the lab's cheap redraw).
+Labels keep to the figure (the bug check's is wrapped), the "now" label has its own
+row under the title, the legend lists the marks drawn and only those, and several
+arrows of one step are set apart (`timeline_marks` does the sums).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from .. import timeline as tl
 from ..errors import BadArgumentError
+from ..units import time_us
 from .shapes import _EMPTY, _rect, _rects_path, _SpanCollection
-from .style import (HATCH_USER, HATCH_WAIT, MARKERS, READY_H, RUN_H, _new_figure,
-                    _palette)
+from .style import HATCH_USER, HATCH_WAIT, MARKERS, READY_H, RUN_H, _new_figure, _palette
+from .timeline_marks import (drawn_keys, fan_out, fit_label, legend_handles, set_x_axis,
+                             wrap_label)
+
+
+def _check_options(font_scale, labels, legend, title, width, max_labels, ax, axis):
+    """Refuse a wrong option at once, saying what it should be."""
+    def number(value):
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value) and value > 0)
+    if not number(font_scale):
+        raise BadArgumentError("font_scale is a positive number (1 normal, 2 projector)")
+    for name, value in (("labels", labels), ("legend", legend)):
+        if not isinstance(value, bool):
+            raise BadArgumentError(f"{name} is True or False, not {value!r}")
+    if title is not None and not isinstance(title, str):
+        raise BadArgumentError(f"title is a text (a str) or None, not {title!r}")
+    if width is not None and not number(width):
+        raise BadArgumentError(f"width is the figure's width in inches (for example 12), "
+                               f"not {width!r}")
+    if isinstance(max_labels, bool) or not isinstance(max_labels, int) or max_labels < 0:
+        raise BadArgumentError(f"max_labels is a whole number, 0 or more, not {max_labels!r}")
+    if ax is not None and not isinstance(ax, Axes):
+        raise BadArgumentError("ax is a matplotlib Axes to draw into (fig.add_subplot()), "
+                               f"or None; not {ax!r}")
+    if axis not in ("steps", "step", "time"):
+        raise BadArgumentError(f"axis is 'steps' (one column per trace record) or 'time', "
+                               f"not {axis!r}")
 
 
 class Timeline:
@@ -35,11 +66,9 @@ class Timeline:
                  axis="steps", font_scale=1.0, palette="okabe-ito", labels=True,
                  legend=True, title=None, pseudo=None, ax=None, width=None,
                  max_labels=24):
-        if not isinstance(font_scale, (int, float)) or isinstance(font_scale, bool) \
-                or font_scale <= 0:
-            raise BadArgumentError("font_scale is a positive number (1 normal, 2 projector)")
-        self.options = dict(threads=threads, events=events, window=window, axis=axis,
-                            pseudo=pseudo)
+        _check_options(font_scale, labels, legend, title, width, max_labels, ax, axis)
+        self.options = dict(threads=threads, events=events, window=window,
+                            axis="steps" if axis == "step" else axis, pseudo=pseudo)
         self.font_scale = float(font_scale)
         self.colours = _palette(palette)
         self.labels = labels
@@ -63,6 +92,7 @@ class Timeline:
         self._borrowed = ax is not None
         self._layout = None
         self._legend_rows = 0
+        self._legend_keys: list[str] | None = None
         self._background = None
         self._background_key = None
         if source is not None:
@@ -121,29 +151,17 @@ class Timeline:
         a["bugcheck_line"] = ax.axvline(0, color=c["bugcheck"], linewidth=2.5, zorder=8,
                                         visible=False, gid="bugcheck")
         ax.spines[["top", "right"]].set_visible(False)
-        if self.legend:
-            self._make_legend()
         self._made = True
 
-    def _make_legend(self):
-        c = self.colours
-        handles = [
-            Patch(facecolor=c["running_kernel"], label="running (kernel mode)"),
-            Patch(facecolor=c["running_user"], hatch=HATCH_USER, edgecolor="black",
-                  label="running (user mode)"),
-            Patch(facecolor=c["ready"], label="ready (thin bar)"),
-            Patch(facecolor=c["waiting_face"], edgecolor=c["waiting"], hatch=HATCH_WAIT,
-                  label="waiting (hatched)"),
-            Patch(facecolor=c["signaled"], edgecolor="black", hatch="xx",
-                  label="event signaled (tall)"),
-            Patch(facecolor=c["not_signaled"], label="event not signaled (low)"),
-            Line2D([], [], color=c["arrow"], marker="v", label="released a waiter"),
-            Line2D([], [], color=c["recheck"], linestyle="--", label="woke to re-check"),
-        ]
-        for kind in ("set", "pulse", "reset", "timeout", "bugcheck"):
-            shape, role, text = MARKERS[kind]
-            handles.append(Line2D([], [], linestyle="none", marker=shape, color=c[role],
-                                  markersize=8, label=text))
+    def _set_legend(self, keys: list[str]):
+        """The legend: one entry for each kind of mark drawn, and only those."""
+        if not self.legend or keys == self._legend_keys:
+            return
+        self._legend_keys = keys
+        old = self.artists.pop("legend", None)
+        if old is not None:
+            old.remove()
+        handles = legend_handles(keys, self.colours)
         self._legend_rows = -(-len(handles) // self._legend_columns())
         self.artists["legend"] = self.figure.legend(
             handles=handles, loc="lower center", ncol=self._legend_columns(),
@@ -159,8 +177,8 @@ class Timeline:
             source = self._source
         if source is None:
             raise BadArgumentError("update() needs a machine or a trace the first time")
-        self._source = source
         model = tl.build(source, **self.options)
+        self._source = source
         self.model = model
         if not self._made:
             self._make_artists()
@@ -206,13 +224,22 @@ class Timeline:
                 y += 1
             backgrounds.append(_rect(0, 1, header_y - 0.5, header_y + 0.5))
             bg_colours.append(c["group_tint"])
+        room = int((0.45 * (self.width or 12) - 0.15) * 72 / (self._fs(9) * 0.65))
+        tick_labels = [fit_label(t, room) for t in tick_labels]
         a["backgrounds"].set_verts(backgrounds)
         a["backgrounds"].set_facecolors(bg_colours or ["none"])
         self.y_of = y_of
         n_rows = max(y, 1)
+        label_chars = max((len(t) for t in tick_labels), default=8)
+        x0, x1 = self._xlim(model)
+        edge = len(str(int(x1)) if model.axis == "steps" else time_us(round(x1)))
+        self._set_legend(drawn_keys(model))
+        self._size(n_rows, label_chars, edge)
+        bug_text, bug_inches = self._bugcheck_text(model)
+        if bug_inches:
+            self._size(n_rows, label_chars, edge, bug_inches)
         # Spans.
         kinds = {"running_kernel": [], "running_user": [], "ready": [], "waiting": []}
-        x0, x1 = self._xlim(model)
         least = (x1 - x0) * 0.002          # a 1 us step stays visible on a long time axis
         for span in model.spans:
             yc = y_of[span.lane]
@@ -238,15 +265,18 @@ class Timeline:
         a["signaled"].rects = on
         a["not_signaled"].set_paths(_rects_path(off))
         a["not_signaled"].rects = off
-        # Arrows: from the releasing step to the top (or bottom) of the released lane.
+        # Arrows: from the releasing step to the top (or bottom) of the released lane,
+        # straight up or down; the arrows of one step side by side.
         solid, dashed, down, up = [], [], [], []
-        for arrow in model.arrows:
+        per_px = (x1 - x0) / max(self._axes_points() * self.figure.dpi / 72, 1.0)
+        column = 1.0 if model.axis == "steps" else float(model.step_time)
+        for arrow, x in fan_out(model.arrows, y_of, per_px, column, 7 * self.font_scale):
             ys, yd = y_of[arrow.src], y_of[arrow.dst]
             sign = 1 if yd > ys else -1         # y grows downwards
             tip = yd - sign * RUN_H
-            segment = ((arrow.x0, ys + sign * RUN_H * 0.5), (arrow.x1, tip))
+            segment = ((x, ys + sign * RUN_H * 0.5), (x, tip))
             (dashed if arrow.kind == "recheck" else solid).append(segment)
-            (down if sign > 0 else up).append((arrow.x1, tip))
+            (down if sign > 0 else up).append((x, tip))
         a["arrows"].set_segments(solid)
         a["rechecks"].set_segments(dashed)
         a["heads_down"].set_offsets(down or _EMPTY)
@@ -270,27 +300,29 @@ class Timeline:
             label.set_fontweight("bold" if i in headers else "normal")
         ax.tick_params(axis="y", length=0)
         ax.tick_params(axis="x", labelsize=self._fs(8))
+        set_x_axis(ax, model.axis == "steps", x1, self._axes_points(), self._fs(8))
         if model.axis == "steps":
             ax.set_xlabel("step (one trace record each)", fontsize=self._fs(9))
         else:
-            ax.set_xlabel("virtual time (100 ns units)", fontsize=self._fs(9))
+            ax.set_xlabel("virtual time (\u00b5s)", fontsize=self._fs(9))
         a["cursor"].set_xdata([model.now, model.now])
-        now_text = ax.text(model.now, -0.5, f" now t={model.time / 10:g} \u00b5s",
-                           fontsize=self._fs(8), va="bottom", ha="right",
-                           clip_on=False, gid="cursor-label")
+        # The "now" label has its own row between the axes and the title.
+        left = model.now <= (x0 + x1) / 2
+        now_text = ax.text(model.now, -0.5, f" now: step {model.seq}, "
+                           f"t={time_us(model.time)} ", fontsize=self._fs(8), va="bottom",
+                           ha="left" if left else "right", clip_on=False,
+                           gid="cursor-label")
         self._dynamic.append(now_text)
-        bugcheck = model.bugcheck
         line = a["bugcheck_line"]
-        if bugcheck:
+        if bug_text:
             bx = next((mk.x for mk in model.markers if mk.kind == "bugcheck"), model.now)
             line.set_xdata([bx, bx])
             line.set_visible(True)
-            right = bx > (x0 + x1) / 2
-            lane_y = y_of.get(bugcheck.get("thread"), n_rows - 1)
-            self._dynamic.append(ax.text(
-                bx, lane_y + 0.5, f" BUG CHECK 0x{bugcheck['code']:X} {bugcheck['name']} \n"
-                f" {bugcheck['rule']} ", color=c["bugcheck"], fontsize=self._fs(9),
-                fontweight="bold", va="top", ha="right" if right else "left", zorder=9,
+            # Its label has a row of its own under the x axis, as wide as the axes.
+            self._dynamic.append(ax.annotate(
+                bug_text, (0, 0), xycoords="axes fraction", xytext=(3, -self._fs(0.45) * 72),
+                textcoords="offset points", color=c["bugcheck"], fontsize=self._fs(9),
+                fontweight="bold", va="top", ha="left", zorder=9, annotation_clip=False,
                 gid="bugcheck-label",
                 bbox=dict(boxstyle="round,pad=0.2", fc="white", ec=c["bugcheck"])))
         else:
@@ -299,8 +331,24 @@ class Timeline:
         if self.labels:
             self._label_spans(model, y_of, x0, x1)
         title = self.title or model.title or "evtsim timeline"
-        ax.set_title(title, fontsize=self._fs(11), loc="left")
-        self._size(n_rows, max((len(t) for t in tick_labels), default=8))
+        ax.set_title(title, fontsize=self._fs(11), loc="left", pad=self._fs(8) * 1.6 + 6)
+
+    def _axes_points(self) -> float:
+        """The axes' width in points (1/72 inch)."""
+        return self.ax.get_position().width * self.figure.get_size_inches()[0] * 72
+
+    def _bugcheck_text(self, model) -> tuple[str, float]:
+        """The bug check's label, wrapped to the axes' width, and the height it needs
+        in inches ("", 0 without a bug check)."""
+        b = model.bugcheck
+        if not b:
+            return "", 0.0
+        room = self._axes_points() - 12
+        chars = int(room / (self._fs(9) * 0.75))        # bold capitals, on the wide side
+        text = (wrap_label(f"BUG CHECK 0x{b['code']:X} {b['name']}", chars) + "\n"
+                + wrap_label(str(b.get("rule") or ""), chars))
+        lines = text.count("\n") + 1
+        return text, (lines * self._fs(9) * 1.3 + 8) / 72
 
     def _label_spans(self, model, y_of, x0, x1):
         fig_w = self.figure.get_size_inches()[0] * self.figure.dpi * 0.8
@@ -322,21 +370,27 @@ class Timeline:
                 fontsize=self._fs(7), zorder=4, clip_on=True, gid="label:" + span.lane,
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85)))
 
-    def _size(self, n_rows, label_chars):
-        """Size the figure to the lanes and make room for labels and legend."""
+    def _size(self, n_rows, label_chars, edge_chars=4, bug_in=0.0):
+        """Size the figure to the lanes and make room for labels and legend: a title
+        row, the "now" label's row under it, the lanes, the x axis, the bug check's
+        label (`bug_in` inches) and the legend; on the right, half the last tick label
+        (`edge_chars` long)."""
         if self._borrowed:
             return                       # drawing into someone else's Axes
         width = self.width or 12
         legend = (self._legend_rows * self._fs(8) * 1.8 / 72 + 0.1) if self.legend else 0.0
-        height = 0.5 + self._fs(0.45) + 0.3 * n_rows * self.font_scale + legend
-        layout = (width, height, label_chars)
+        top_in = (self._fs(11) * 1.3 + self._fs(8) * 1.6 + 10) / 72
+        bottom_in = legend + self._fs(0.45) + bug_in
+        lanes_in = 0.15 + 0.3 * n_rows * self.font_scale
+        height = top_in + lanes_in + bottom_in
+        layout = (width, height, label_chars, self._legend_rows, edge_chars, bug_in)
         if layout != self._layout:
             self._layout = layout
             self.figure.set_size_inches(width, height)
-            bottom = (legend + self._fs(0.45)) / height
-            top = 1 - self._fs(0.35) / height
-            left = min(0.45, (label_chars * self._fs(9) * 0.62 / 72 + 0.15) / width)
-            self.figure.subplots_adjust(left=left, right=0.98, bottom=bottom, top=top)
+            left = min(0.45, (label_chars * self._fs(9) * 0.65 / 72 + 0.15) / width)
+            right = max(0.2, (edge_chars * self._fs(8) * 0.65 / 2 + 4) / 72) / width
+            self.figure.subplots_adjust(left=left, right=1 - right, bottom=bottom_in / height,
+                                        top=1 - top_in / height)
 
     def _xlim(self, model):
         """The model's x range; a growing run's right edge moves in steps of about a
@@ -359,7 +413,7 @@ class Timeline:
         ax = self.ax
         return (tuple(t.get_text() for t in ax.get_yticklabels()), ax.get_xlim(),
                 ax.get_ylim(), tuple(self.figure.get_size_inches()), self.figure.dpi,
-                ax.get_title(loc="left"))
+                ax.get_title(loc="left"), tuple(self._legend_keys or ()))
 
     def draw(self):
         """Render with Agg, as cheaply as possible: what does not change between
@@ -399,6 +453,9 @@ class Timeline:
 
 def timeline(machine_or_trace, **options) -> Figure:
     """The timeline of a Machine or a saved trace as a Figure (see `Timeline`)."""
+    if machine_or_trace is None:
+        raise BadArgumentError("timeline() draws a run: pass a Machine (m), a trace "
+                               "loaded with evtsim.trace.load, or m.trace")
     picture = Timeline(machine_or_trace, **options)
     picture.figure.evtsim_timeline = picture
     return picture.figure

@@ -3,15 +3,85 @@
 Each scenario is a builder that takes keyword parameters (always `policy` and `seed`,
 plus its own) and returns a `Machine`. It carries a title, the source it follows and the
 outcome a learner should observe. The modules patterns, sharing and traps register
-theirs here; evtsim.scenarios lists and builds them.
+theirs here; evtsim.scenarios lists and builds them. Every parameter is checked before
+anything is built: it must have the type of its default (a whole number, True/False or a
+string) and lie in the limits of `RULES`, so a wrong value gets a plain
+BadArgumentError that says what is allowed, never a traceback from deep inside.
 """
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from ..errors import BadArgumentError
+from ..namespace import MAX_NAME_CHARS
+from ..scheduler import POLICIES
+
+
+class Rule(NamedTuple):
+    """What one scenario parameter may be: a range of whole numbers, or some choices."""
+
+    means: str                          # what the parameter is, in words
+    low: int | None = None              # whole numbers: the smallest allowed
+    high: int | None = None             # ... and the largest (keeps a notebook quick)
+    choices: tuple | None = None        # strings: the allowed ones (None: any string)
+    longest: int | None = None          # strings: the most characters
+
+
+# The limits of every parameter the scenarios take (docs/engine.md lists them too).
+RULES: dict[str, Rule] = {
+    "policy": Rule("the scheduling policy", choices=tuple(POLICIES)),
+    "seed": Rule("the seed of the random policy", 0, 2**31 - 1),
+    "waiters": Rule("how many threads wait on the event", 1, 64),
+    "rounds": Rule("how many times each driver uses the hardware", 1, 50),
+    "due_ms": Rule("when the hardware timer fires, in milliseconds", 0, 60_000),
+    "namespace": Rule("which Windows namespace the machine has", choices=("modern", "nt4")),
+    "create_in": Rule("where the driver creates the event",
+                      choices=("DriverEntry", "dispatch")),
+    "app_name": Rule("the name the app passes to CreateEvent", longest=MAX_NAME_CHARS),
+}
+# A parameter with no rule of its own still has its default's type checked, and these
+# limits (a scenario added later should add its rule above).
+_ANY_COUNT = Rule("a number", 0, 1_000_000)
+_ANY_TEXT = Rule("a text", longest=MAX_NAME_CHARS)
+
+
+def allowed(name: str, default) -> str:
+    """What `name` may be, in words: `a whole number from 1 to 64`, `True or False`..."""
+    rule = RULES.get(name)
+    if isinstance(default, bool):
+        return "True or False"
+    if isinstance(default, int):
+        rule = rule or _ANY_COUNT
+        return f"a whole number from {rule.low:,} to {rule.high:,} ({rule.means})"
+    rule = rule or _ANY_TEXT
+    if rule.choices is not None:
+        return "one of " + ", ".join(repr(c) for c in rule.choices) + f" ({rule.means})"
+    return f"a string of at most {rule.longest:,} characters ({rule.means})"
+
+
+def problem(name: str, value, default) -> str | None:
+    """Why `value` is not allowed for the parameter `name` (None if it is)."""
+    rule = RULES.get(name)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        rule = rule or _ANY_COUNT
+        ok = (isinstance(value, int) and not isinstance(value, bool)
+              and rule.low <= value <= rule.high)
+    elif isinstance(default, str):
+        rule = rule or _ANY_TEXT
+        ok = isinstance(value, str) and (
+            value in rule.choices if rule.choices is not None
+            else len(value) <= rule.longest)
+    else:
+        return None                     # a default of another kind: the builder checks
+    if ok:
+        return None
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"{name}={shown} is not allowed: {name} must be {allowed(name, default)}"
 
 
 @dataclass
@@ -29,13 +99,21 @@ class Scenario:
     def description(self) -> str:
         return inspect.getdoc(self.builder) or ""
 
-    def build(self, **params):
-        """A fresh Machine for this scenario (unknown parameters are refused)."""
+    def check(self, params: dict) -> None:
+        """Refuse unknown or wrong parameters at once, naming each and what is allowed."""
         unknown = set(params) - set(self.defaults)
         if unknown:
             raise BadArgumentError(
                 f"scenario {self.name!r} has no parameter {sorted(unknown)[0]!r}; "
                 f"it takes {', '.join(sorted(self.defaults))}")
+        problems = [p for p in (problem(k, v, self.defaults[k]) for k, v in params.items())
+                    if p is not None]
+        if problems:
+            raise BadArgumentError(f"scenario {self.name!r}: " + "; ".join(problems) + ".")
+
+    def build(self, **params):
+        """A fresh Machine for this scenario (unknown or wrong parameters are refused)."""
+        self.check(params)
         merged = {**self.defaults, **params}
         machine = self.builder(**merged)
         machine.scenario = (self.name, merged)
@@ -63,4 +141,4 @@ def scenario(name: str, title: str, source: str, outcome: str):
     return register
 
 
-__all__ = ["Scenario", "scenario", "REGISTRY"]
+__all__ = ["Scenario", "scenario", "REGISTRY", "RULES", "Rule", "allowed", "problem"]

@@ -2,8 +2,9 @@
 
 Built from a trace (a live `Machine`, a trace file loaded with `evtsim.trace.load`, or
 a bare list of records) and shared by every view of a run: the matplotlib picture
-(`evtsim.plot`), the text rendering (`text`, the accessible equivalent the lessons print
-next to the picture) and the Chrome/Perfetto export (`evtsim.trace.to_perfetto`).
+(`evtsim.plot`), the SVG picture (`svg_timeline`, for the live lab), the text
+rendering (`text`, the accessible equivalent the lessons print next to the picture)
+and the Chrome/Perfetto export (`evtsim.trace.to_perfetto`).
 Nothing here imports matplotlib, so the engine stays light.
 
 How a trace becomes a timeline (the engine's rules, see docs/engine.md):
@@ -25,7 +26,8 @@ trace record, so a 1 ms delay is as wide as a KeSetEvent) or virtual time
 
 The modules: `runview` (a run read the same way from a Machine, a file or records),
 `notes` (what one record's op, result and note say), `model` (`build` and the model),
-`queues` (wait queues at a moment) and `textview` (`text`, the text timeline).
+`queues` (wait queues at a moment), `textview` (`text`, the text timeline) and `svg`
+with `svg_layout` (`svg_timeline`, the picture as SVG text, with no matplotlib).
 """
 from __future__ import annotations
 
@@ -36,9 +38,10 @@ from .notes import call_text, op_kind, result_text, wait_objects
 from .queues import WaitQueues, wait_queues, wait_queues_text
 from .runview import (PSEUDO_THREADS, ObjectInfo, RunView, ThreadInfo,  # noqa: F401
                       view_of)
+from .svg import svg_timeline
 from .textview import text
 
 __all__ = ["Lane", "Span", "Arrow", "Marker", "StateSegment", "ThreadInfo", "ObjectInfo",
            "RunView", "TimelineModel", "WaitQueues", "build", "text", "view_of",
            "wait_queues", "wait_queues_text", "op_kind", "result_text", "call_text",
-           "wait_objects"]
+           "wait_objects", "svg_timeline"]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from collections.abc import Sequence
+
+from ..records import TraceRecord
 from .notes import call_text, op_kind, result_text
-from .runview import PSEUDO_THREADS, ObjectInfo, view_of
+from .runview import PSEUDO_THREADS, ObjectInfo, RunView, view_of
 
 OUTSIDE = "outside the machine"
 DPC_GROUP = "DPCs (any process)"
@@ -82,6 +85,7 @@ class TimelineModel:
         self.bugcheck = None
         self.title = None
         self.time = 0
+        self.seq = 0               # the last record's seq: the current column
         self.step_time = 10
 
     def lane(self, name: str) -> Lane:
@@ -112,7 +116,12 @@ def build(source, threads=None, events=None, window=None, axis: str = "steps",
     from ..errors import BadArgumentError
     if axis not in ("steps", "time"):
         raise BadArgumentError("axis is 'steps' (one column per trace record) or 'time'")
-    view = view_of(source)
+    threads = _names_option(threads, "threads", "waiter1")
+    events = _names_option(events, "events", "DataReady")
+    if pseudo not in (None, True, False):
+        raise BadArgumentError("pseudo is True, False or None (show the instructor and "
+                               "clock lanes only when they did something)")
+    view = checked_view(source)
     rows = view.rows
     step = view.step_time
     model = TimelineModel()
@@ -120,6 +129,7 @@ def build(source, threads=None, events=None, window=None, axis: str = "steps",
     model.bugcheck = view.bugcheck
     model.title = view.title
     model.time = view.time
+    model.seq = rows[-1].seq if rows else 0
     model.step_time = step
     by_steps = axis == "steps"
 
@@ -318,6 +328,45 @@ def build(source, threads=None, events=None, window=None, axis: str = "steps",
     model.now = end_x
     model.xlim = _xlim(rows, window, by_steps, end_x, step)
     return model
+
+
+def checked_view(source) -> RunView:
+    """The RunView of `source`, or a clear BadArgumentError when it is not a run.
+
+    A run is a Machine, a trace file loaded with `evtsim.trace.load`, a RunView or a
+    list of trace records (`m.trace`). Anything else (a name, a number) would fail deep
+    inside with a TypeError, so it is refused here, at once.
+    """
+    from ..errors import BadArgumentError
+    if isinstance(source, RunView) or hasattr(source, "run_view") or (
+            hasattr(source, "dispatcher_objects") and hasattr(source, "trace")):
+        return view_of(source)
+    if isinstance(source, Sequence) and not isinstance(source, (str, bytes)) and all(
+            isinstance(r, TraceRecord) or (isinstance(r, (tuple, list)) and len(r) >= 11
+                                           and isinstance(r[0], int))
+            for r in source):
+        try:
+            return view_of(source)
+        except (TypeError, ValueError, AttributeError, IndexError):
+            pass
+    shown = repr(source)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    raise BadArgumentError(
+        f"a timeline draws a run: a Machine (m), a trace loaded with evtsim.trace.load, "
+        f"or m.trace; {shown} (a {type(source).__name__}) is none of these")
+
+
+def _names_option(option, what: str, example: str):
+    """`threads` / `events`: None, a list of names (or False for no events)."""
+    from ..errors import BadArgumentError
+    if option is None or (option is False and what == "events"):
+        return option
+    if isinstance(option, (list, tuple)) and all(isinstance(n, str) for n in option):
+        return option
+    extra = ", or False for none" if what == "events" else ""
+    raise BadArgumentError(f"{what} is a list of names, for example [{example!r}]{extra}; "
+                           f"not {option!r}")
 
 
 def _xlim(rows, window, by_steps, end_x, step):

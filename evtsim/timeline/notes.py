@@ -2,13 +2,15 @@
 
 Built from the fields of one record (`op`, `args`, `result`): `op_kind` sorts ops into
 set / pulse / reset / alert / apc / ... for arrows and markers, `call_text` and
-`result_text` write the call and its NTSTATUS / WAIT_* result, and `wait_objects` reads
-back a waiting span's label (`WaitAll(A, B)`, made by evtsim.records.wait_label).
+`result_text` write the call and its result (the statuses, WAIT_* results and last
+errors in it by name, as `evtsim.status.kind_of_result` says; plain values as numbers),
+and `wait_objects` reads back a waiting span's label (`WaitAll(A, B)`, made by
+evtsim.records.wait_label).
 """
 from __future__ import annotations
 
 from ..records import describe
-from ..status import name_of
+from ..status import Named, kind_of_result, name_of, name_result
 
 
 def op_kind(op: str) -> str:
@@ -37,7 +39,14 @@ def _is_wait_op(op: str) -> bool:
 
 
 def result_text(op: str, result) -> str:
-    """The result in words: NTSTATUS / WAIT_* names for waits and Zw calls."""
+    """The result in words: each number the op's kind says is an NTSTATUS, a WAIT_*
+    result or a last error by its name, inside tuples too; other values stay plain
+    (KeSetEvent's previous state reads 0 or 1, never STATUS_SUCCESS)."""
+    return _short(name_result(describe(result), kind_of_result(op)))
+
+
+def result_text_v1(op: str, result) -> str:
+    """The result as evtsim 0.1.0 wrote it, for the text of a version-1 trace file."""
     if result is None:
         return "None"
     if isinstance(result, bool):
@@ -59,6 +68,8 @@ def result_text(op: str, result) -> str:
 
 def _short(value) -> str:
     value = describe(value)
+    if isinstance(value, Named):
+        return value.name
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, int):

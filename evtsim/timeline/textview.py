@@ -3,26 +3,97 @@
 Built from a `RunView`'s trace rows: each thread's column says what it does after the
 step, each event's column its signal state, and the last column what happened in
 words. It is the accessible equivalent of the picture that the lessons print next to it.
+`text` returns a `TextTimeline`: a plain `str` for `print()` and a terminal, which a
+notebook shows as a scrollable HTML table (words never break in the middle). A trace
+file of version 1 prints exactly as evtsim 0.1.0 printed it.
 """
 from __future__ import annotations
 
+import html
+
 from ..records import describe
-from .notes import call_text, result_text
+from ..units import time_us
+from .notes import call_text, result_text, result_text_v1
 from .runview import PSEUDO_THREADS, view_of
+
+# The notebook table scrolls inside its own box instead of growing the page. No cell
+# breaks a word: the table does not wrap at all (inline, so it holds even where a
+# notebook drops <style>); only the last column wraps, between words.
+_BOX = "overflow-x: auto; max-height: 28em; overflow-y: auto; max-width: 100%"
+_TABLE = "white-space: nowrap; border-collapse: collapse; font-family: monospace"
+_STYLE = ("<style>"
+          ".evtsim-text-timeline th, .evtsim-text-timeline td {text-align: left; "
+          "vertical-align: top; padding: 1px 8px}"
+          ".evtsim-text-timeline thead th {position: sticky; top: 0; "
+          "background: var(--jp-layout-color1, #fff); border-bottom: 1px solid #8888}"
+          ".evtsim-text-timeline tbody th {font-weight: normal}"
+          ".evtsim-text-timeline td.what {white-space: normal; overflow-wrap: normal; "
+          "word-break: normal; min-width: 24em}"
+          ".evtsim-text-timeline caption {text-align: left; caption-side: top}"
+          "</style>")
+HTML_ROWS = 2_000       # a longer log shows its last rows in a notebook (print shows all)
+
+
+class TextTimeline(str):
+    """The text timeline: the plain text itself, plus an HTML table for notebooks.
+
+    It is a `str` (print it, compare it, slice it); Jupyter shows it as a table with a
+    header row that stays in view while the log scrolls.
+    """
+
+    header: list
+    rows: list
+    footer: str | None
+
+    def __new__(cls, plain: str, header: list | None = None, rows: list | None = None,
+                footer: str | None = None):
+        self = super().__new__(cls, plain)
+        self.header, self.rows, self.footer = header or [], rows or [], footer
+        return self
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        """IPython in a terminal: the lines themselves, not a quoted string."""
+        printer.text(str.__str__(self))
+
+    def _repr_html_(self) -> str:
+        """A table: one row per step, escaped cells, scrolling in its own box."""
+        esc = html.escape
+        last = len(self.header) - 1
+        head = "".join(f'<th scope="col">{esc(name)}</th>' for name in self.header)
+        body = []
+        rows = self.rows[-HTML_ROWS:]
+        for cells in rows:
+            parts = [f'<th scope="row">{esc(cells[0])}</th>']
+            parts += [f'<td class="what">{esc(cell)}</td>' if i == last else
+                      f"<td>{esc(cell)}</td>" for i, cell in enumerate(cells[1:], 1)]
+            body.append("<tr>" + "".join(parts) + "</tr>")
+        foot = (f'<tfoot><tr><td class="what" colspan="{len(self.header)}">'
+                f"<strong>{esc(self.footer)}</strong></td></tr></tfoot>"
+                if self.footer else "")
+        cut = (f" It shows the last {len(rows):,} of {len(self.rows):,} steps: print() "
+               f"shows them all." if len(rows) < len(self.rows) else "")
+        return (f'<div class="evtsim-text-timeline" style="{_BOX}">{_STYLE}'
+                f'<table style="{_TABLE}"><caption>The run as text: one row per step. '
+                "Each thread's column says what it does after the step; each event's "
+                f"column says its state.{esc(cut)}</caption>"
+                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>{foot}"
+                "</table></div>")
 
 
 def text(source, threads=None, events=None, window=None, last: int | None = None,
-         width: int | None = None) -> str:
+         width: int | None = None) -> TextTimeline:
     """The timeline as text: one line per step, one aligned column per thread.
 
     Each thread's column says what it is doing after the step: `RUN` for the thread
     that took the step, `wait`, `ready`, `woken` (released by this step), `ended`, or
     blank before it exists. Each event's column shows its state, `0->1` when the step
     changed it, `0->1->0` for a set consumed at once. The last column says what
-    happened in words. `last=N` shows only the last N steps.
+    happened in words, with statuses by name. Time is in microseconds. `last=N` shows
+    only the last N steps; `width` cuts the plain lines (not the notebook table).
     """
     from ..errors import BadArgumentError
     view = view_of(source)
+    v1 = getattr(source, "version", None) == 1        # a 0.1.0 file prints as 0.1.0 did
     rows = view.rows
     names = [t.name for t in view.threads]
     if threads is not None:
@@ -42,13 +113,7 @@ def text(source, threads=None, events=None, window=None, last: int | None = None
     created_obj = {o.name: o.created_seq for o in view.objects}
     obj_value = {o.name: o.created_state for o in view.objects}
     status = {name: "" for name in names}
-    widths = [max(8, len(name)) for name in names]
-    ewidths = [max(7, len(name)) for name in objects]
-    head = (f"{'step':>5} {'time(us)':>9} | " + "  ".join(
-        f"{name:<{w}}" for name, w in zip(names, widths)) + " | "
-            + ("  ".join(f"{name:<{w}}" for name, w in zip(objects, ewidths)) + " | "
-               if objects else "") + "what happened")
-    lines = []
+    table = []
     t0, t1 = window if window is not None else (None, None)
     for index, row in enumerate(rows):
         seq, time, thread, after, changes = row.seq, row.time, row.thread, row.state, row.changes
@@ -66,18 +131,18 @@ def text(source, threads=None, events=None, window=None, last: int | None = None
             if name in status:
                 status[name] = "woken"
         cells = []
-        for name, w in zip(names, widths):
+        for name in names:
             cell = status[name]
             if name == thread and cell == "wait":
                 cell = "RUN>wait"
             elif name == thread and cell == "ended":
                 cell = "RUN>end"
-            cells.append(f"{cell:<{w}}")
-        ecells = []
+            cells.append(cell)
         moved: dict[str, list] = {}
         for name, old, new in changes:
             moved.setdefault(name, [old]).append(new)
-        for name, w in zip(objects, ewidths):
+        ecells = []
+        for name in objects:
             if name in moved:
                 path = moved[name]
                 obj_value[name] = path[-1]
@@ -86,31 +151,58 @@ def text(source, threads=None, events=None, window=None, last: int | None = None
                 cell = ""
             else:
                 cell = str(obj_value.get(name, 0))
-            ecells.append(f"{cell:<{w}}")
+            ecells.append(cell)
         if t0 is not None and not (t0 <= time <= t1):
             continue
-        what = _what_happened(row)
-        lines.append(f"{seq:>5} {time / 10:>9.1f} | " + "  ".join(cells) + " | "
-                     + ("  ".join(ecells) + " | " if objects else "") + what)
+        shown_time = f"{time / 10:.1f}" if v1 else time_us(time)
+        table.append([str(seq), shown_time, *cells, *ecells, _what_happened(row, v1)])
     if last is not None:
-        lines = lines[-last:]
-    text_lines = [head, "-" * min(len(head), 160)] + lines
+        table = table[-last:]
+    footer = None
     if view.bugcheck:
         b = view.bugcheck
-        text_lines.append(f"BUG CHECK 0x{b['code']:X} ({b['name']}) in {b['thread']} at step "
-                          f"{b['seq']}: {b['rule']}")
+        footer = (f"BUG CHECK 0x{b['code']:X} ({b['name']}) in {b['thread']} at step "
+                  f"{b['seq']}: {b['rule']}")
+    header = ["step", "time(us)" if v1 else "time", *names, *objects, "what happened"]
+    plain = _plain(header, table, len(names), footer, v1, width)
+    return TextTimeline(plain, header, table, footer)
+
+
+def _plain(header: list, table: list, threads: int, footer: str | None, v1: bool,
+           width: int | None) -> str:
+    """The aligned lines: `step time | threads | events | what happened`."""
+    widths = [max(8, len(name)) for name in header[2:-1]]
+    widths[threads:] = [max(7, len(name)) for name in header[2 + threads:-1]]
+    if v1:
+        step_w, time_w = 5, 9
+    else:
+        step_w = max([4] + [len(r[0]) for r in table]) + 1
+        time_w = max([len(header[1])] + [len(r[1]) for r in table])
+
+    def line(cells: list) -> str:
+        columns = [f"{c:<{w}}" for c, w in zip(cells[2:-1], widths)]
+        out = f"{cells[0]:>{step_w}} {cells[1]:>{time_w}} | " + "  ".join(columns[:threads])
+        out += " | "
+        if len(columns) > threads:
+            out += "  ".join(columns[threads:]) + " | "
+        return out + cells[-1]
+    head = line(header)
+    lines = [head, "-" * min(len(head), 160)] + [line(r) for r in table]
+    if footer:
+        lines.append(footer)
     if width:
-        text_lines = [ln[:width] for ln in text_lines]
-    return "\n".join(text_lines)
+        lines = [ln[:width] for ln in lines]
+    return "\n".join(lines)
 
 
-def _what_happened(row) -> str:
+def _what_happened(row, v1: bool = False) -> str:
     thread, op, args, result = row.thread, row.op, row.args, row.result
+    words = result_text_v1 if v1 else result_text
     if op == "Timeout":
         return f"clock: the wait of {describe(args[0]) if args else '?'} timed out"
     again = row.rechecked
     if row.resumed is not None and row.enters is None:
-        text = f"{thread} returns from {op} -> {result_text(op, result)}"
+        text = f"{thread} returns from {op} -> {words(op, result)}"
     else:
         text = f"{thread}: {call_text(op, args)}"
         waited = row.wait_label
@@ -126,7 +218,7 @@ def _what_happened(row) -> str:
             text += f" raised {result}: {row.note}"
             again = ()                  # the note above already says whom it woke
         elif row.state != "waiting":
-            text += f" -> {result_text(op, result)}"
+            text += f" -> {words(op, result)}"
     released, changes, line = row.released, row.changes, row.line
     if released:
         text += f"; releases {', '.join(released)}"

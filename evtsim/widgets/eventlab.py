@@ -1,31 +1,35 @@
 """The event lab's view: every event and thread of a session's machine, with buttons.
 
 `EventLab(machine_or_scenario)` shows every event (name, type, a signaled indicator in
-words, colour and symbol, its waiters in FIFO order) with Set / Reset / Clear / Pulse
-buttons, and every thread (process, mode, state, what it waits on, the source line it
-will run next) with a Step button, so the learner plays the scheduler as in The
-Deadlock Empire. Run, Undo, Reset, Add waiter, a policy and seed chooser, the live
-timeline (one figure redrawn in place into an Image) and the log complete it.
+words, colour and symbol, its waiters in FIFO order) with Set / Reset event / Clear /
+Pulse buttons, and every thread (process, mode, state, what it waits on or returned,
+the source line it will run next) with a Step button, so the learner plays the
+scheduler as in The Deadlock Empire. A verdict banner says how the run ended (all
+ended, a deadlock naming who waits on what, a bug check, or the lesson's own check);
+a chosen thread's whole routine is shown with its current line marked; a table shows
+the data the scenario's threads share. Run, Undo, Start over, Add waiter, a policy and
+seed chooser, the live timeline and the log complete it.
 
 The state and the actions are an `evtsim.lab.LabSession` (`lab.session`): each button
-calls the session, then the view is refreshed from the machine. Nothing a callback does
-may vanish: every exception is caught into the log as a sentence, and anything printed
-goes into a captured output.
+calls the session, then `refresh` makes every part show the machine as it is after
+that action, the timeline included (`_draw_timeline`, the one place it is drawn).
+Nothing a callback does may vanish: every exception is caught into the log as a
+sentence, and anything printed goes into a captured output.
 """
 from __future__ import annotations
 
-import functools
-
 import ipywidgets as W
 
-from .. import plot, scenarios
-from ..errors import EvtsimError
-from ..lab import RUN_BUDGET, LabSession, result_words, source_line, type_words
+from .. import scenarios
+from ..errors import BadArgumentError
+from ..lab import RUN_BUDGET, LabSession, shared_state
 from ..scheduler import POLICIES
 from ..timeline import text as timeline_text
 from .files import TraceFiles
-from .panel import (GREEN, GREY, KERNEL_OPS, ORANGE, THREAD_BADGES, VERMILLION,
-                    Panel, badge, button, esc, guarded, state_badge)
+from .panel import (GREEN, ORANGE, VERMILLION, Panel, banner_html, button, check_scale,
+                    esc, guarded, scale_class, scale_css)
+from .picture import LabPicture
+from .rows import EventRow, ThreadRow, routine_html, shared_html
 
 __all__ = ["EventLab"]
 
@@ -34,83 +38,10 @@ TONES = {"crashed": VERMILLION, "stopped": VERMILLION, "blocked": ORANGE, "ended
          "running": None}
 
 
-class _EventRow:
-    def __init__(self, lab, obj):
-        self.name = obj.name
-        self.title = W.HTML()
-        self.indicator = W.HTML()
-        self.waiters = W.HTML()
-        self.buttons = {}
-        children = [self.title, self.indicator]
-        if obj.kind == "KEVENT":
-            for label, (op, tip) in KERNEL_OPS.items():
-                control = button(label, f"{tip}. Acts on {obj.name} as the instructor.")
-                control.on_click(functools.partial(lab._on_kernel, op, obj.name))
-                self.buttons[label] = control
-                children.append(control)
-        children.append(self.waiters)
-        self.box = W.HBox(children, layout=W.Layout(align_items="center", flex_flow="row wrap"))
-        self.box.add_class("evtsim-event")
-
-    def update(self, obj, crashed):
-        path = obj.header.path if obj.header is not None else None
-        where = f" <small>{esc(path)}</small>" if path and path != obj.name else ""
-        self.title.value = (f'<b style="font-size:110%">{esc(obj.name)}</b>{where} '
-                            f"<small>{esc(type_words(obj))}</small>")
-        self.indicator.value = state_badge(obj)
-        parts = []
-        for i, wb in enumerate(obj.wait_list, 1):
-            tag = " <b>(wait-all)</b>" if wb.wait_type == 0 else ""
-            parts.append(f"{i}.&nbsp;{esc(wb.thread.name)}{tag}")
-        self.waiters.value = ("waiters (first served first): " + " \u2192 ".join(parts)
-                              if parts else "<i>no waiters</i>")
-        for control in self.buttons.values():
-            control.disabled = crashed
-
-
-class _ThreadRow:
-    def __init__(self, lab, thread):
-        self.name = thread.name
-        self.label = W.HTML()
-        self.state = W.HTML()
-        self.line = W.HTML()
-        self.step = button("Step", f"Run one step of {thread.name} (you are the scheduler)")
-        self.step.on_click(functools.partial(lab._on_step, thread.name))
-        top = W.HBox([self.step, self.label, self.state],
-                     layout=W.Layout(align_items="center", flex_flow="row wrap"))
-        self.box = W.VBox([top, self.line])
-        self.box.add_class("evtsim-thread")
-
-    def update(self, thread, crashed, at_fault):
-        mode = "user mode" if thread.mode == 1 else "kernel mode"
-        self.label.value = (f"<b>{esc(thread.name)}</b> <small>{esc(thread.process.name)}"
-                            f", {mode}</small>")
-        colour, symbol = THREAD_BADGES.get(thread.state, (GREY, "?"))
-        text = thread.state
-        if thread.wait is not None:
-            text += (f" on {thread.wait.describe()}" if thread.state == "waiting" else
-                     f": released from {thread.wait.describe()}")
-        if thread.state == "terminated":
-            text = ("ended with an error" if thread.error is not None else
-                    f"ended, returned {result_words(thread.result)}")
-        self.state.value = badge(text, colour, symbol)
-        line, code = source_line(thread)
-        if thread.state == "terminated" or line is None:
-            self.line.value = ('<div style="font-family:monospace;color:#555;margin-left:2em">'
-                               + ("stopped: " + esc(thread.error) if thread.error is not None
-                                  else "(no more lines)") + "</div>")
-        else:
-            why = " (returns from its wait when released)" if thread.wait is not None else ""
-            bg = "#FBE3D6" if at_fault else "#FFF3B0"
-            self.line.value = (
-                f'<div style="font-family:monospace;margin-left:2em">'
-                f'<span style="background:{bg};border-left:4px solid '
-                f'{VERMILLION if at_fault else ORANGE};padding:0 6px">\u25b6 line {line}: '
-                f'{esc(code)}</span><small>{why}</small></div>')
-        self.step.disabled = crashed or thread.state != "ready"
-        self.step.tooltip = (f"Run one step of {thread.name}: {thread.next_call!r}"
-                             if thread.state == "ready" else
-                             f"{thread.name} cannot run now: it is {thread.state}")
+def _choice(**kwargs) -> dict:
+    """A chooser's layout and style (each chooser gets its own Layout)."""
+    return {"layout": W.Layout(width="auto"), "style": {"description_width": "initial"},
+            **kwargs}
 
 
 def _of_session(name, doc):
@@ -128,9 +59,13 @@ class EventLab(Panel):
 
     `EventLab("notification_broadcast", waiters=3)`, `EventLab(scenarios.get(name))`,
     `EventLab(machine)`, `EventLab(build_function)` or `EventLab(session)` (a
-    LabSession). A plain Machine that was not built from a scenario cannot be rebuilt,
-    so Undo, Reset and the policy and seed chooser are disabled for it (the panel says
-    why).
+    LabSession). `verdict=` is a lesson's check of a finished run (for example
+    `EventLab(LEVELS[2].build, policy="manual", verdict=LEVELS[2].verdict)`): it is
+    asked when nothing more can run, and may return (ok, text), True, a sentence
+    saying what broke, or None. `font_scale` (1.5 or 2 for a projector) enlarges the
+    whole lab. A plain Machine that was not built from a scenario cannot be rebuilt,
+    so Undo, Start over and the policy and seed chooser are disabled for it (the panel
+    says why). Bad arguments raise a BadArgumentError that names them.
     """
 
     why_not_rebuildable = LabSession.why_not_rebuildable
@@ -138,54 +73,85 @@ class EventLab(Panel):
     builder = _of_session("builder", "The build function, or None.")
     scenario_name = _of_session("scenario_name", "The scenario's name, or None.")
     params = _of_session("params", "The scenario's parameters (policy and seed too).")
-    rebuildable = _of_session("rebuildable", "Whether Undo and Reset can build again.")
+    rebuildable = _of_session("rebuildable", "Whether Undo and Start over can build again.")
     checkpoints = _of_session("checkpoints", "Undo points: len(m.actions) before each.")
     last_result = _of_session("last_result", "The RunResult of the last Run, or None.")
     base = _of_session("base", "The machine's actions before this are its build's.")
     log_lines = _of_session("log_lines", "Every line of the log, oldest first.")
 
     def __init__(self, machine_or_scenario="notification_broadcast", *, width=10,
-                 font_scale=1.0, **params):
+                 font_scale=1.0, verdict=None, **params):
+        font_scale = check_scale(font_scale)
+        if isinstance(width, bool) or not isinstance(width, (int, float)) \
+                or not 2 <= width <= 40:
+            raise BadArgumentError(f"width={width!r}: give the picture's width in inches, "
+                                   f"a number from 2 to 40 (10 is usual)")
         super().__init__()
         if isinstance(machine_or_scenario, LabSession):
-            if params:
-                raise EvtsimError("scenario parameters go with a scenario name, not a "
-                                  "LabSession")
+            if params or verdict is not None:
+                raise BadArgumentError("scenario parameters and verdict= go with a "
+                                       "scenario name, not a LabSession")
             self.session = machine_or_scenario
         else:
-            self.session = LabSession(machine_or_scenario, **params)
+            self.session = LabSession(machine_or_scenario, verdict=verdict, **params)
+        self.font_scale = font_scale
         self._init_panel(log_lines=self.session.log_lines)
         self.session.on_log = self._show_log
-        self.event_rows: dict[str, _EventRow] = {}
-        self.thread_rows: dict[str, _ThreadRow] = {}
-        self.timeline = plot.Timeline(None, width=width, font_scale=font_scale)
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self.image.add_class("evtsim-timeline")
+        self.event_rows: dict[str, EventRow] = {}
+        self.thread_rows: dict[str, ThreadRow] = {}
+        self.picture = LabPicture(width=width, font_scale=font_scale)
+        self.image = self.picture.widget
         self.text_timeline = W.HTML()
         self.redraws = 0
+        self.verdict = None
+        self.banner = W.HTML()
+        self.banner.add_class("evtsim-banner")
+        self.shared = W.HTML()
+        self.shared.add_class("evtsim-shared-state")
+        self.code = W.HTML()
+        self.code.add_class("evtsim-code")
+        self.code_of = W.Dropdown(description="code of", options=[], **_choice())
+        self.code_of.tooltip = "Choose the thread whose whole routine is shown below"
+        self.code_of.observe(self._on_code_of, names="value")
         self._build_controls()
-        title = ""
-        name = self.session.scenario_name
-        if name is not None:
-            entry = scenarios.get(name)
-            title = (f"<h3 style='margin:4px 0'>{esc(entry.title)}</h3>"
-                     f"<div><small>{esc(entry.source)}</small></div>"
-                     f"<div><i>What to look for:</i> {esc(entry.outcome)}</div>")
-        self.header = W.HTML(title or "<h3 style='margin:4px 0'>Event lab</h3>")
+        self.header = W.HTML(self._title())
         self.events_box = W.VBox()
         self.threads_box = W.VBox()
         texts = W.Accordion(children=[self.text_timeline, self.captured])
         texts.set_title(0, "Timeline as text (last steps; for screen readers)")
         texts.set_title(1, "Anything printed by callbacks")
+        self.scale_style = W.HTML(scale_css(font_scale) if font_scale != 1 else "")
         self.children = [
-            self.header, self.controls, self.status,
+            self.scale_style, self.header, self.controls, self.banner, self.status,
             W.HTML("<b>Events</b>"), self.events_box,
-            W.HTML("<b>Threads</b>"), self.threads_box,
-            W.HTML("<b>Timeline</b>"), self.image,
+            W.HTML("<b>Threads</b>"), self.threads_box, self.shared,
+            W.HTML("<b>Code</b>"), self.code_of, self.code,
+            W.HTML("<b>Timeline</b> <small>(the column right of the dashed line is the "
+                   "state now)</small>"), self.image,
             W.HTML("<b>Log</b> (newest first)"), self.log_box, texts, self.files,
         ]
         self.add_class("evtsim-lab")
+        self.add_class(scale_class(font_scale))
         self.refresh()
+
+    def _title(self) -> str:
+        name = self.session.scenario_name
+        if name is None:
+            return "<h3 style='margin:4px 0'>Event lab</h3>"
+        entry = scenarios.get(name)
+        return (f"<h3 style='margin:4px 0'>{esc(entry.title)}</h3>"
+                f"<div><small>{esc(entry.source)}</small></div>"
+                f"<div><i>What to look for:</i> {esc(entry.outcome)}</div>")
+
+    @property
+    def timeline(self):
+        """The matplotlib Timeline behind a PNG picture (None for SVG)."""
+        return self.picture.timeline
+
+    @property
+    def timeline_model(self):
+        """The timeline model the picture was last drawn from."""
+        return self.picture.model
 
     def say(self, text: str) -> None:
         """Add a line to the session's log (shown newest first)."""
@@ -196,33 +162,33 @@ class EventLab(Panel):
 
     def _build_controls(self):
         self.run_button = button("Run", "Run until every thread ends or waits (idle), "
-                                 f"at most {RUN_BUDGET} steps", "play")
+                                 f"at most {RUN_BUDGET} steps. With the manual policy "
+                                 "you choose the threads with Step; Run then only lets "
+                                 "timers fire", "play")
         self.undo_button = button("Undo", "Go back one action: build the scenario again "
                                   "and repeat every action but the last", "undo")
-        self.reset_button = button("Reset", "Build the scenario again from the start "
-                                   "(with the policy and seed chosen here)", "refresh")
+        self.start_over_button = button("Start over", "Build the scenario again from the "
+                                        "start (with the policy and seed chosen here)",
+                                        "refresh")
         self.add_button = button("Add waiter", "Start one more kernel thread that waits "
                                  "on the chosen event", "plus")
-        self.add_event = W.Dropdown(description="on event", options=[],
-                                    layout=W.Layout(width="auto"),
-                                    style={"description_width": "initial"})
+        self.add_event = W.Dropdown(description="on event", options=[], **_choice())
+        self.add_event.tooltip = "The event the added waiter will wait on"
         self.policy = W.Dropdown(description="policy", options=list(POLICIES),
-                                 value=self.params.get("policy", "round_robin"),
-                                 layout=W.Layout(width="auto"),
-                                 style={"description_width": "initial"})
-        self.policy.tooltip = "Scheduling policy; changing it rebuilds"
+                                 value=self.params.get("policy", "round_robin"), **_choice())
+        self.policy.tooltip = "Scheduling policy; changing it builds the scenario again"
         self.seed = W.BoundedIntText(description="seed", value=self.params.get("seed", 0),
                                      min=0, max=2**31 - 1, layout=W.Layout(width="9em"),
                                      style={"description_width": "initial"})
-        self.seed.tooltip = "Seed of the random policy; changing it rebuilds"
+        self.seed.tooltip = "Seed of the random policy; changing it builds again"
         self.run_button.on_click(self._on_run)
         self.undo_button.on_click(self._on_undo)
-        self.reset_button.on_click(self._on_reset)
+        self.start_over_button.on_click(self._on_start_over)
         self.add_button.on_click(self._on_add_waiter)
         self.policy.observe(self._on_choice, names="value")
         self.seed.observe(self._on_choice, names="value")
         self.files = TraceFiles(self)
-        self.controls = W.HBox([self.run_button, self.undo_button, self.reset_button,
+        self.controls = W.HBox([self.run_button, self.undo_button, self.start_over_button,
                                 self.add_button, self.add_event, self.policy, self.seed],
                                layout=W.Layout(flex_flow="row wrap", align_items="center"))
 
@@ -244,6 +210,7 @@ class EventLab(Panel):
 
     @guarded
     def _on_step(self, thread_name, _button=None):
+        self._follow(thread_name)
         self._act(self.session.step, thread_name)
 
     @guarded
@@ -260,8 +227,8 @@ class EventLab(Panel):
             self.refresh()
 
     @guarded
-    def _on_reset(self, _button=None):
-        if self.session.reset():
+    def _on_start_over(self, _button=None):
+        if self.session.start_over():
             self.refresh()
 
     @guarded
@@ -270,11 +237,25 @@ class EventLab(Panel):
         if self.session.choose(key, change["new"]):
             self.refresh()
 
+    @guarded
+    def _on_code_of(self, _change=None):
+        self._refresh_code()
+
+    def _follow(self, thread_name):
+        """Show the routine of the thread the learner just stepped."""
+        if thread_name in self.code_of.options and self.code_of.value != thread_name:
+            self.code_of.unobserve(self._on_code_of, names="value")
+            try:
+                self.code_of.value = thread_name
+            finally:
+                self.code_of.observe(self._on_code_of, names="value")
+
     def load(self, saved):
         """Show a saved run (a SavedTrace from `evtsim.trace.load`) in the lab: the
         scenario is built again and the saved actions repeated."""
         machine = self.session.load(saved)
         self._set_choosers()
+        self.header.value = self._title()
         self.refresh()
         return machine
 
@@ -290,52 +271,50 @@ class EventLab(Panel):
 
     # --- the view -------------------------------------------------------------------------
     def refresh(self):
-        """Make every label, the status and the timeline show the machine as it is."""
+        """Make every label, the banner, the status, the shared state, the code and the
+        timeline show the machine as it is now (after the last action)."""
         with self.captured:
-            try:
-                self._refresh_panel()
-            except Exception as error:
-                self._fail("refresh", error)
-            try:
-                self.timeline.update(self.machine)
-                self.image.value = self._png()
-                self.redraws += 1
-            except Exception as error:
-                self._fail("timeline", error)
-            try:
-                self.text_timeline.value = (
-                    "<pre style='font-size:80%;overflow-x:auto'>"
-                    + esc(timeline_text(self.machine, last=12)) + "</pre>")
-            except Exception as error:
-                self._fail("text timeline", error)
+            for where, part in (("refresh", self._refresh_panel),
+                                ("timeline", self._draw_timeline),
+                                ("text timeline", self._refresh_text)):
+                try:
+                    part()
+                except Exception as error:
+                    self._fail(where, error)
 
-    def _png(self) -> bytes:
-        """The timeline drawn the cheap way (`Timeline.draw`) as a PNG made with light
-        compression: on a click, encoding costs more than drawing otherwise."""
-        import io
+    def _draw_timeline(self) -> None:
+        """The one place the timeline is drawn: the model with the state now, as SVG
+        or PNG (`LabPicture` picks; switch it there)."""
+        self.picture.show(self.machine)
+        self.redraws += 1
 
-        import numpy as np
-        from PIL import Image
-        self.timeline.draw()
-        pixels = np.asarray(self.timeline.figure.canvas.buffer_rgba())
-        buffer = io.BytesIO()
-        Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+    def _refresh_text(self) -> None:
+        self.text_timeline.value = ("<pre style='font-size:80%;overflow-x:auto'>"
+                                    + esc(timeline_text(self.machine, last=12)) + "</pre>")
 
     def _refresh_panel(self):
         m = self.machine
         crashed = m.bugcheck is not None
         objects = [o for o in m.dispatcher_objects if o.kind in ("KEVENT", "KTIMER")]
         if [o.name for o in objects] != list(self.event_rows):
-            self.event_rows = {o.name: _EventRow(self, o) for o in objects}
+            self.event_rows = {o.name: EventRow(self, o) for o in objects}
             self.events_box.children = ([r.box for r in self.event_rows.values()] or
                                         [W.HTML("<i>no events yet: Step or Run until the "
                                                 "scenario creates one</i>")])
         for o in objects:
             self.event_rows[o.name].update(o, crashed)
-        if [t.name for t in m.threads] != list(self.thread_rows):
-            self.thread_rows = {t.name: _ThreadRow(self, t) for t in m.threads}
+        names = [t.name for t in m.threads]
+        if names != list(self.thread_rows):
+            self.thread_rows = {t.name: ThreadRow(self, t) for t in m.threads}
             self.threads_box.children = [r.box for r in self.thread_rows.values()]
+        if list(self.code_of.options) != names:
+            keep = self.code_of.value
+            self.code_of.unobserve(self._on_code_of, names="value")
+            try:
+                self.code_of.options = names
+                self.code_of.value = keep if keep in names else (names[0] if names else None)
+            finally:
+                self.code_of.observe(self._on_code_of, names="value")
         fault = m.bugcheck.thread if crashed else None
         for t in m.threads:
             self.thread_rows[t.name].update(t, crashed, t.name == fault or t.error is not None)
@@ -346,7 +325,7 @@ class EventLab(Panel):
             self.add_event.value = keep if keep in events else (events[0] if events else None)
         self.run_button.disabled = crashed
         self.add_button.disabled = crashed or not events
-        for control in (self.undo_button, self.reset_button):
+        for control in (self.undo_button, self.start_over_button):
             control.disabled = not self.rebuildable
         for key, control in (("policy", self.policy), ("seed", self.seed)):
             control.disabled = not self.rebuildable or not self.session.takes(key)
@@ -354,11 +333,21 @@ class EventLab(Panel):
                 control.tooltip = (f"The build function takes no {key} argument, so "
                                    f"the lab cannot change it")
         if not self.rebuildable:
-            self.undo_button.tooltip = self.reset_button.tooltip = self.why_not_rebuildable
+            self.undo_button.tooltip = self.why_not_rebuildable
+            self.start_over_button.tooltip = self.why_not_rebuildable
+        self.shared.value = shared_html(shared_state(m))
+        self._refresh_code()
         self._refresh_status()
+
+    def _refresh_code(self):
+        name = self.code_of.value
+        thread = next((t for t in self.machine.threads if t.name == name), None)
+        self.code.value = routine_html(thread)
 
     def _refresh_status(self):
         self.session.note_errors()
+        self.verdict = self.session.verdict()
+        self.banner.value = banner_html(self.verdict)
         tone, text = self.session.status()
         self._set_status(text, TONES[tone])
 
@@ -366,8 +355,13 @@ class EventLab(Panel):
     def button(self, label, target=None):
         """The button with this label (for an event or thread `target` if given)."""
         if target is None:
-            return {"Run": self.run_button, "Undo": self.undo_button,
-                    "Reset": self.reset_button, "Add waiter": self.add_button}[label]
+            toolbar = {"Run": self.run_button, "Undo": self.undo_button,
+                       "Start over": self.start_over_button, "Add waiter": self.add_button}
+            if label not in toolbar:
+                raise BadArgumentError(f"the lab's toolbar has no button {label!r}; it has "
+                                       f"{', '.join(toolbar)} (event buttons need the "
+                                       f"event's name)")
+            return toolbar[label]
         if label == "Step":
             return self.thread_rows[target].step
         return self.event_rows[target].buttons[label]

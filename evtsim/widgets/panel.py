@@ -4,7 +4,8 @@
 callback prints, and a status line); `guarded` wraps a callback so that it never
 raises and never prints into the void: an exception becomes a sentence in the log.
 The colours are Okabe-Ito, as in `evtsim.plot`; the meaning is also in a word and a
-symbol.
+symbol. `banner_html` draws a verdict, and `scale_css` enlarges a whole panel (text,
+buttons, choosers) for a projector.
 """
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ import traceback
 
 import ipywidgets as W
 
-from ..errors import EvtsimError
+from ..errors import BadArgumentError, EvtsimError
 
 __all__ = ["Panel", "guarded", "button", "esc", "badge", "state_badge", "KERNEL_OPS",
            "THREAD_BADGES", "LOG_SHOWN", "GREEN", "GREY", "VERMILLION", "BLUE", "SKY",
-           "ORANGE"]
+           "ORANGE", "banner_html", "scale_css", "scale_class", "check_scale"]
 
 # Okabe-Ito, as in evtsim.plot; the meaning is also in a word and a symbol.
 GREEN, GREY, VERMILLION, BLUE, SKY, ORANGE = ("#009E73", "#6B6B6B", "#D55E00", "#0072B2",
@@ -27,8 +28,8 @@ KERNEL_OPS = {
     "Set": ("KeSetEvent", "Signal the event (KeSetEvent): a notification event releases "
             "every waiter and stays signaled; a synchronization event releases one waiter "
             "or stays signaled until one comes"),
-    "Reset": ("KeResetEvent", "Make the event not signaled (KeResetEvent, returns the "
-              "previous state)"),
+    "Reset event": ("KeResetEvent", "Make the event not signaled (KeResetEvent, returns "
+                    "the previous state)"),
     "Clear": ("KeClearEvent", "Make the event not signaled (KeClearEvent, returns nothing)"),
     "Pulse": ("KePulseEvent", "Signal and at once reset (KePulseEvent): releases the "
               "threads waiting right now, nobody later"),
@@ -55,6 +56,53 @@ def state_badge(obj) -> str:
     return badge("not signaled", GREY, "\u25cb")            # hollow circle
 
 
+# The font size and control height of JupyterLab's widgets at scale 1 (ipywidgets 8).
+BASE_FONT_PX, BASE_HEIGHT_PX, BASE_LABEL_PX = 13, 28, 80
+
+
+def check_scale(font_scale, name="font_scale") -> float:
+    """A positive number of at most 4 (1 normal, 1.5 or 2 for a projector)."""
+    if isinstance(font_scale, bool) or not isinstance(font_scale, (int, float)) \
+            or not 0 < font_scale <= 4:
+        raise BadArgumentError(f"{name}={font_scale!r}: give a number above 0 and at "
+                               f"most 4 (1 normal, 1.5 or 2 for a projector)")
+    return float(font_scale)
+
+
+def scale_class(font_scale: float) -> str:
+    """The CSS class of a panel drawn at this scale: `evtsim-scale-150` for 1.5."""
+    return f"evtsim-scale-{round(font_scale * 100)}"
+
+
+def scale_css(font_scale: float) -> str:
+    """A style sheet that scales everything inside `.evtsim-scale-NNN`: the widgets'
+    font and control heights are CSS variables, so buttons, choosers, labels and the
+    panel's own text all grow together."""
+    cls = scale_class(font_scale)
+    font, height, label = (round(v * font_scale, 1) for v in
+                           (BASE_FONT_PX, BASE_HEIGHT_PX, BASE_LABEL_PX))
+    return (f"<style>.{cls} {{--jp-widgets-font-size: {font}px; "
+            f"--jp-widgets-inline-height: {height}px; --jp-widgets-inline-label-width: "
+            f"{label}px; --jp-ui-font-size1: {font}px; --jp-code-font-size: {font}px; "
+            f"font-size: {font}px;}} .{cls} .widget-html-content {{line-height: 1.4;}} "
+            f".{cls} .jupyter-button {{height: auto; min-height: {height}px;}}</style>")
+
+
+def banner_html(verdict) -> str:
+    """The verdict as a banner (empty when there is none): a tick or a cross, a colour
+    and the text; bad news is an alert for screen readers, good news a status."""
+    if verdict is None:
+        return ""
+    colour = GREEN if verdict.ok else VERMILLION
+    role = "status" if verdict.ok else "alert"
+    return (f'<div role="{role}" class="evtsim-verdict-{verdict.tone}" style="border:3px '
+            f'solid {colour};border-radius:6px;padding:6px 10px;margin:4px 0;'
+            f'font-size:115%;white-space:pre-wrap"><b style="color:{colour}">'
+            f'{esc(verdict.text.splitlines()[0])}</b>'
+            + "".join(f"<br>{esc(line)}" for line in verdict.text.splitlines()[1:])
+            + "</div>")
+
+
 def button(label, tooltip, icon=""):
     return W.Button(description=label, tooltip=tooltip, icon=icon,
                     layout=W.Layout(width="auto"))
@@ -68,7 +116,7 @@ def guarded(method):
             try:
                 return method(self, *args, **kwargs)
             except Exception as error:          # the panel must stay usable
-                self._fail(method.__name__, error)
+                self._fail(method.__name__.removeprefix("_on_").replace("_", " "), error)
     return run
 
 

@@ -1,8 +1,9 @@
 """The small widgets the lessons need: one event to play with, and predict-then-reveal.
 
-`EventDemo` shows one event with a few waiters and Set / Reset / Pulse buttons (each
-click also lets the machine run, so the released waiters finish at once); `Predict`
-asks which threads a signal will release, then makes the call and says what was right.
+`EventDemo` shows one event with a few waiters and Set / Reset event / Pulse buttons
+(each click also lets the machine run, so the released waiters finish at once);
+`Predict` asks which threads a signal will release, then makes the call and says once
+what was right; Try again puts the question back as it was.
 """
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import functools
 
 import ipywidgets as W
 
+from .. import scenarios
 from ..api.kernel import NotificationEvent, SynchronizationEvent
-from ..errors import EvtsimError
-from ..lab import RUN_BUDGET, added_waiter, result_words, type_words, waiters_text
+from ..errors import BadArgumentError
+from ..lab import RUN_BUDGET, added_waiter, replay_actions, thread_result_words, type_words
+from ..lab import waiters_text
 from ..machine import Machine
 from .panel import (GREEN, GREY, KERNEL_OPS, THREAD_BADGES, VERMILLION, Panel, badge,
                     button, esc, guarded, state_badge)
@@ -21,7 +24,7 @@ __all__ = ["EventDemo", "Predict"]
 
 
 class EventDemo(Panel):
-    """One event, a few waiters, and Set / Reset / Pulse buttons.
+    """One event, a few waiters, and Set / Reset event / Pulse buttons.
 
     Each click acts on the event as the instructor and then lets the machine run, so
     the released waiters finish at once. `EventDemo("synchronization", waiters=3)`.
@@ -31,14 +34,16 @@ class EventDemo(Panel):
         super().__init__()
         self._init_panel()
         if kind not in ("notification", "synchronization"):
-            raise EvtsimError("kind is 'notification' or 'synchronization'")
-        self.kind, self.count, self.initial_state = kind, int(waiters), bool(initial_state)
+            raise BadArgumentError(f"kind={kind!r}: give 'notification' or "
+                                   f"'synchronization'")
+        self.kind, self.count = kind, _count(waiters)
+        self.initial_state = bool(initial_state)
         self.title = W.HTML()
         self.indicator = W.HTML()
         self.waiters = W.HTML()
         self.threads = W.HTML()
         self.buttons = {}
-        for label in ("Set", "Reset", "Pulse"):
+        for label in ("Set", "Reset event", "Pulse"):
             op, tip = KERNEL_OPS[label]
             control = button(label, tip)
             control.on_click(functools.partial(self._on_kernel, op))
@@ -74,7 +79,7 @@ class EventDemo(Panel):
         rows = []
         for t in self.machine.threads:
             colour, symbol = THREAD_BADGES.get(t.state, (GREY, "?"))
-            text = ("released (returned " + result_words(t.result) + ")"
+            text = ("released (returned " + thread_result_words(t) + ")"
                     if t.state == "terminated" else t.state)
             rows.append(f"{esc(t.name)} {badge(text, colour, symbol)}")
         self.threads.value = " &nbsp; ".join(rows)
@@ -109,40 +114,45 @@ class EventDemo(Panel):
         self.refresh()
 
 
+def _count(waiters, lowest=1, name="waiters") -> int:
+    """A number of waiters: a whole number from `lowest` to 8."""
+    if isinstance(waiters, bool) or not isinstance(waiters, int) or not lowest <= waiters <= 8:
+        raise BadArgumentError(f"{name}={waiters!r}: give a whole number from {lowest} "
+                               f"to 8, like {name}=3")
+    return waiters
+
+
+OPS = ("KeSetEvent", "KePulseEvent", "KeResetEvent", "KeClearEvent")
+
+
 class Predict(Panel):
     """Predict, then reveal: tick the threads you think the signal will release.
 
     `Predict(kind="synchronization", waiters=3, op="KeSetEvent")` builds one event
     with waiters; `Predict(machine, event="Go")` uses a machine whose threads already
-    wait. Reveal performs the call as the instructor and says what was right.
-    `check()` is True when the ticks matched.
+    wait. Reveal performs the call as the instructor and says once, in the answer box,
+    what was right. Try again puts the question back as it was (the machine is built
+    again), so the learner can predict once more. `check()` is True when the ticks
+    matched.
     """
 
     def __init__(self, machine=None, event=None, op="KeSetEvent", *, kind="synchronization",
                  waiters=3):
         super().__init__()
         self._init_panel()
-        if op not in ("KeSetEvent", "KePulseEvent", "KeResetEvent", "KeClearEvent"):
-            raise EvtsimError("op is KeSetEvent, KePulseEvent, KeResetEvent or KeClearEvent")
+        if op not in OPS:
+            raise BadArgumentError(f"op={op!r}: give one of {', '.join(OPS)}")
+        if kind not in ("notification", "synchronization"):
+            raise BadArgumentError(f"kind={kind!r}: give 'notification' or "
+                                   f"'synchronization'")
+        if machine is not None and not isinstance(machine, Machine):
+            raise BadArgumentError(f"Predict takes a Machine whose threads wait (or none), "
+                                   f"not {type(machine).__name__}")
         self.op = op
-        if machine is None:
-            machine = Machine()
-            kind_value = NotificationEvent if kind == "notification" else SynchronizationEvent
-            ev = machine.kernel.KeInitializeEvent(kind_value, False, name="Go")
-            for i in range(1, waiters + 1):
-                machine.system.start(added_waiter, ev, name=f"waiter{i}")
-            machine.run(max_steps=RUN_BUDGET)
-        self.machine = machine
-        if event is None:
-            found = [o for o in machine.dispatcher_objects
-                     if o.kind == "KEVENT" and o.wait_list]
-            if not found:
-                raise EvtsimError("Predict needs an event with waiters; none has any")
-            self.event = found[0]
-        else:
-            self.event = machine.find(event) if isinstance(event, str) else event
-            if self.event is None:
-                raise EvtsimError(f"no event {event!r} in this machine")
+        self._again = self._how_to_build(machine, kind, _count(waiters))
+        self.machine = machine if machine is not None else self._again()
+        self.event = self._find_event(self.machine, event)
+        self._wanted = self.event.name
         ev = self.event
         self.candidates = [t.name for t in ev.waiters()]
         self.question = W.HTML(
@@ -150,16 +160,60 @@ class Predict(Panel):
             f"{state_badge(ev)}, waiters in order: {esc(waiters_text(ev))}.<br>"
             f"The instructor calls <code>{op}({esc(ev.name)})</code>. "
             f"Which threads will it release? Tick them, then Reveal.")
-        self.ticks = {name: W.Checkbox(description=name, value=False, indent=False)
+        self.ticks = {name: W.Checkbox(description=name, value=False, indent=False,
+                                       tooltip=f"Tick if you think {name} is released")
                       for name in self.candidates}
         self.reveal_button = button("Reveal", "Make the call and compare with your ticks",
-                                     "eye")
+                                    "eye")
         self.reveal_button.on_click(self._on_reveal)
+        self.again_button = button("Try again", "Put the question back as it was and "
+                                   "predict once more", "refresh")
+        self.again_button.on_click(self._on_again)
+        self.again_button.disabled = True
+        if self._again is None:
+            self.again_button.tooltip = ("Try again needs a machine it can build again "
+                                         "(a scenario's, or Predict's own)")
         self.answer = W.HTML()
         self.released = None
+        self.tries = 0
         self.children = [self.question, W.HBox(list(self.ticks.values()),
                                                layout=W.Layout(flex_flow="row wrap")),
-                         self.reveal_button, self.answer, self.log_box, self.captured]
+                         W.HBox([self.reveal_button, self.again_button]),
+                         self.answer, self.log_box, self.captured]
+
+    @staticmethod
+    def _how_to_build(machine, kind, waiters):
+        """A function that builds the question's machine again, or None."""
+        if machine is None:
+            def build():
+                m = Machine()
+                kind_value = (NotificationEvent if kind == "notification" else
+                              SynchronizationEvent)
+                ev = m.kernel.KeInitializeEvent(kind_value, False, name="Go")
+                for i in range(1, waiters + 1):
+                    m.system.start(added_waiter, ev, name=f"waiter{i}")
+                m.run(max_steps=RUN_BUDGET)
+                return m
+            return build
+        if machine.scenario is not None:
+            name, params = machine.scenario
+            actions = list(machine.actions)
+            return lambda: replay_actions(scenarios.build(name, **params), actions)
+        return None
+
+    @staticmethod
+    def _find_event(machine, event):
+        if event is None:
+            found = [o for o in machine.dispatcher_objects
+                     if o.kind == "KEVENT" and o.wait_list]
+            if not found:
+                raise BadArgumentError("Predict needs an event with waiters; none has any")
+            return found[0]
+        found = machine.find(event) if isinstance(event, str) else event
+        if found is None:
+            raise BadArgumentError(f"event={event!r}: there is no such event in this "
+                                   f"machine")
+        return found
 
     def check(self) -> bool | None:
         """True if the ticks were right (None before Reveal)."""
@@ -170,7 +224,7 @@ class Predict(Panel):
     @guarded
     def _on_reveal(self, _button=None):
         if self.released is not None:
-            self.say("Already revealed.")
+            self.say("Already revealed: click Try again to predict once more.")
             return
         m = self.machine
         chosen = {n for n, box in self.ticks.items() if box.value}
@@ -182,9 +236,11 @@ class Predict(Panel):
         for record in m.trace[n:]:
             released.extend(record.released)
         self.released = released
+        self.tries += 1
         for box in self.ticks.values():
             box.disabled = True
         self.reveal_button.disabled = True
+        self.again_button.disabled = self._again is None
         right = chosen == set(released)
         missed = [r for r in released if r not in chosen]
         wrong = sorted(chosen - set(released))
@@ -203,4 +259,18 @@ class Predict(Panel):
         self.answer.value = (f'<div role="status" style="border:2px solid {colour};'
                              f'padding:4px 8px">' + "<br>".join(esc(x) for x in lines)
                              + "</div>")
-        self.say(" ".join(lines))
+
+    @guarded
+    def _on_again(self, _button=None):
+        if self._again is None:
+            self.say("Try again: " + self.again_button.tooltip)
+            return
+        self.machine = self._again()
+        self.event = self._find_event(self.machine, self._wanted)
+        self.released = None
+        for box in self.ticks.values():
+            box.value = False
+            box.disabled = False
+        self.reveal_button.disabled = False
+        self.again_button.disabled = True
+        self.answer.value = ""
