@@ -4,8 +4,8 @@ The test starts JupyterLab on 127.0.0.1 (a free port, a random token) in a tempo
 folder holding a small notebook that shows the lab for `notification_broadcast` with
 its three waiters already in their wait. Chromium (the Debian package, never a
 Playwright download) opens the notebook, runs every cell, clicks Set on DataReady and
-checks that the panel shows the three waiters released and that the timeline image
-changed; then it presses Enter on Undo (the keyboard works) and checks they wait
+checks that the panel and the SVG timeline's state now show the three waiters
+released and DataReady signaled; then it presses Enter on Undo (the keyboard works) and checks they wait
 again. Screenshots go to tests/artifacts/. Every wait is bounded and the server is
 always stopped. `python3 run.py test` installs chromium first when it is missing, so
 this test is never skipped.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import servers
-from servers import HANG_GUARD_MS, poll
+from servers import HANG_GUARD_MS, wait_for_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -62,24 +62,6 @@ def jupyterlab(tmp_path):
         yield base, token, tmp_path
 
 
-def wait_for_kernel(page):
-    """Until the notebook's kernel is idle (answering a kernel dialog if one shows):
-    Run All before that would be lost."""
-    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-
-    def ready():
-        select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
-        if select.count():
-            select.first.click()
-        elif idle.count() and "No Kernel" not in page.locator(
-                ".jp-Toolbar-kernelName").first.inner_text():
-            page.wait_for_timeout(500)         # and still no dialog: ready
-            return not page.locator(".jp-Dialog").count()
-        return False
-
-    poll(ready, "the notebook's kernel did not become idle")
-
-
 def row(page, css, name):
     return page.locator(css).filter(has_text=name).first
 
@@ -113,8 +95,10 @@ def test_set_in_the_browser_releases_the_waiters_and_redraws_the_timeline(jupyte
                 timeout=KERNEL_RUN_MS)
             lab = page.locator(".evtsim-lab")
             lab.wait_for(timeout=KERNEL_RUN_MS)
-            image = page.locator("img.evtsim-timeline")
+            image = page.locator(".evtsim-timeline svg").first
             expect(image).to_be_visible()
+            lane = image.locator('[data-event="DataReady"]').first
+            expect(lane).to_have_attribute("data-state-now", "0")
             for name in WAITERS:
                 expect(row(page, ".evtsim-thread", name)).to_contain_text(
                     "waiting on Wait(DataReady)")
@@ -123,7 +107,6 @@ def test_set_in_the_browser_releases_the_waiters_and_redraws_the_timeline(jupyte
             expect(event).to_contain_text("not signaled")
             lab.scroll_into_view_if_needed()
             shot(page, "1-waiters-waiting")
-            before_src = image.get_attribute("src")
             before_png = image.screenshot()
 
             event.get_by_role("button", name="Set", exact=True).click()
@@ -136,13 +119,15 @@ def test_set_in_the_browser_releases_the_waiters_and_redraws_the_timeline(jupyte
                 expect(row(page, ".evtsim-thread", name)).not_to_contain_text("waiting")
             expect(page.locator(".evtsim-log")).to_contain_text(
                 "released waiter1, waiter2, waiter3")
-            expect(image).not_to_have_attribute("src", before_src)
-            page.wait_for_timeout(300)          # let the new image paint
+            # the timeline's state now is the machine's: DataReady signaled, all ready
+            expect(lane).to_have_attribute("data-state-now", "1")
+            for name in WAITERS:
+                expect(image.locator(f'[data-thread="{name}"]').first).to_have_attribute(
+                    "data-state-now", "ready")
             after_png = image.screenshot()
             assert after_png != before_png, "the timeline image did not change"
             shot(page, "2-after-set")
 
-            after_src = image.get_attribute("src")
             # Keyboard: focus Undo and press Enter; the waiters wait again.
             undo = lab.locator("button", has_text="Undo").first
             undo.focus()
@@ -151,10 +136,12 @@ def test_set_in_the_browser_releases_the_waiters_and_redraws_the_timeline(jupyte
                 expect(row(page, ".evtsim-thread", name)).to_contain_text(
                     "waiting on Wait(DataReady)")
             expect(event).to_contain_text("not signaled")
-            expect(image).not_to_have_attribute("src", after_src)
+            expect(lane).to_have_attribute("data-state-now", "0")
+            for name in WAITERS:
+                expect(image.locator(f'[data-thread="{name}"]').first).to_have_attribute(
+                    "data-state-now", "waiting")
             expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
                    ).to_have_count(1)
-            page.wait_for_timeout(300)
             assert image.screenshot() != after_png, "Undo did not redraw the timeline"
             shot(page, "3-after-undo-by-keyboard")
         except Exception:

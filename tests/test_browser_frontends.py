@@ -161,15 +161,16 @@ def _set_signals_the_event(page, lab):
     """Set on DataReady: the event is signaled, its waiters are released, the picture redraws."""
     from playwright.sync_api import expect
 
-    image = lab.locator("img.evtsim-timeline")
+    image = lab.locator(".evtsim-timeline svg").first
     expect(image).to_be_visible()
+    lane = image.locator('[data-event="DataReady"]').first
+    expect(lane).to_have_attribute("data-state-now", "0")
     event = row(page, ".evtsim-event", "DataReady")
     expect(event).to_contain_text("not signaled")
-    before = image.get_attribute("src")
     event.get_by_role("button", name="Set", exact=True).click()
     expect(event).to_contain_text("SIGNALED")
     expect(lab.locator(".evtsim-log")).to_contain_text("KeSetEvent(DataReady")
-    expect(image).not_to_have_attribute("src", before)
+    expect(lane).to_have_attribute("data-state-now", "1")
 
 
 def test_lab_works_in_notebook_7(notebook7):
@@ -246,7 +247,7 @@ def test_voila_dashboard_shows_the_lab_and_no_code(voila):
             chooser.select_option(value=option.get_attribute("value"))
             expect(page.locator(".evtsim-lab h3").first).not_to_contain_text(
                 "Notification event", timeout=UPDATE_MS)
-            expect(page.locator(".evtsim-lab img.evtsim-timeline").first).to_be_visible()
+            expect(page.locator(".evtsim-lab .evtsim-timeline svg").first).to_be_visible()
             shot(page, "3-other-scenario")
         except Exception:
             try:

@@ -106,17 +106,21 @@ def test_package_has_no_runtime_dependencies():
 
 @pytest.mark.parametrize("path", ["environment.yml", "binder/environment.yml"])
 def test_conda_environment_lists_the_same_packages_as_pyproject(path):
-    channels, conda, _ = conda_environment(ROOT / path)
+    """conda-forge packages, plus pip lines for what conda-forge does not carry."""
+    channels, conda, pip = conda_environment(ROOT / path)
     wanted = {normalize(r) for group in extras().values() for r in group}
     assert channels == ["conda-forge"]
     assert "python=3.11" in conda
-    assert conda_names(conda) == wanted, f"{path} and pyproject.toml disagree"
+    from_pip = {normalize(line) for line in pip if not line.startswith("-")}
+    assert conda_names(conda) | from_pip == wanted, f"{path} and pyproject.toml disagree"
+    assert not conda_names(conda) & from_pip, f"{path} lists a package twice"
 
 
 def test_environment_files_agree_with_each_other():
-    _, local, _ = conda_environment(ROOT / "environment.yml")
-    _, binder, _ = conda_environment(ROOT / "binder/environment.yml")
+    _, local, local_pip = conda_environment(ROOT / "environment.yml")
+    _, binder, binder_pip = conda_environment(ROOT / "binder/environment.yml")
     assert sorted(local) == sorted(binder)
+    assert [p for p in local_pip if p != "-e ."] == binder_pip
 
 
 def test_local_environment_installs_the_kit():
