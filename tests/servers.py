@@ -139,3 +139,21 @@ def jupyterlab(work: Path, home: Path, *, settings: dict | None = None):
             yield base, token
         finally:
             stop(server)
+
+
+def wait_for_kernel(page):
+    """Until the notebook's kernel is idle (answering a kernel dialog if one shows):
+    Run All before that would be lost."""
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+
+    def ready():
+        select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+        if select.count():
+            select.first.click()
+        elif idle.count() and "No Kernel" not in page.locator(
+                ".jp-Toolbar-kernelName").first.inner_text():
+            page.wait_for_timeout(500)         # and still no dialog: ready
+            return not page.locator(".jp-Dialog").count()
+        return False
+
+    poll(ready, "the notebook's kernel did not become idle")

@@ -22,6 +22,15 @@ def no_lock_driver(k, who, hw):         # "repairs" by dropping the lock
     yield from hw.use(k, who)
 
 
+def leaky_driver(k, who, hw):           # the right lock, but the handle is never closed
+    from evtsim.api.kernel import Executive, KernelMode
+    from evtsim.exercises.lesson07 import LOCK_NAME
+    lock, handle = yield k.IoCreateSynchronizationEvent(LOCK_NAME)
+    yield k.KeWaitForSingleObject(lock, Executive, KernelMode, False, None)
+    yield from hw.use(k, who)
+    yield k.KeSetEvent(lock, 0, False)
+
+
 def set_and_forget_producer(k, ready, taken, items):   # notification event thinking
     items.extend(["item1", "item2"])
     yield k.KeSetEvent(ready, 0, False)
@@ -78,7 +87,7 @@ WRONG = {
     "07-level3-break": [[], ["driverA", "driverB", "driverA", "driverB"], ["driverB"]],
     "07-level1-repair": [LEVELS[1].buggy, lazy_signaller, "KeSetEvent", None],
     "07-level2-repair": [LEVELS[2].buggy, set_and_forget_producer, print],
-    "07-level3-repair": [LEVELS[3].buggy, no_lock_driver],
+    "07-level3-repair": [LEVELS[3].buggy, no_lock_driver, leaky_driver],
     "08-keset-return": [True, 0, 2, "1"],
     "08-pulse-sync": [3, 0, 2],
     "08-waitall-recheck": [["wait_any"], ["wait_all"], [], "wait_any"],
@@ -135,6 +144,7 @@ def test_wrong_answers_get_specific_explanations():
     assert "0xC4" in get("06-dispatch-timeout").check(None).message
     assert "one" in get("08-pulse-sync").check(3).message
     assert "nonzero" in get("08-keset-return").check(True).message
+    assert "ZwClose" in get("07-level3-repair").check(leaky_driver).message
 
 
 # --- the models the lessons run ---------------------------------------------------------

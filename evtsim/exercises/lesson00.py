@@ -11,7 +11,7 @@ import inspect
 
 from ..api.kernel import Executive, KernelMode
 from ..status import STATUS_SUCCESS, STATUS_TIMEOUT, name_of
-from .base import Feedback, exercise
+from .base import NO_ANSWER, Feedback, exercise
 from .. import status as _status
 
 LESSON = "00-start-here"
@@ -56,23 +56,33 @@ def thread_names(value):
     return [v.strip() for v in value]
 
 
+def joined(parts: list[str]) -> str:
+    """Reasons joined into one sentence that starts with a capital letter."""
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
 def no_answer(answer):
     """A Feedback for an answer cell left as it was (None), else None."""
     if answer is None:
-        return Feedback(False, "write your answer in place of None, then run the cell "
-                               "again.")
+        return Feedback(False, NO_ANSWER)
     return None
 
 
-def need_generator_function(fn, what: str):
-    """None if `fn` is a generator function, else a Feedback saying what is wrong."""
+def need_generator_function(fn, signature: str):
+    """None if `fn` is a generator function, else a Feedback saying what is wrong.
+    `signature` is how the lesson writes the function, for example "waiter(k, ev)"."""
+    name = signature.split("(")[0]
     if not callable(fn):
-        return Feedback(False, f"the answer is a function: write `def {what}(...)` and "
-                               f"pass the function itself, without calling it.")
+        return Feedback(False, f"The answer is a function: write `def {signature}:` and "
+                               f"pass the function itself, `{name}`, without calling it "
+                               f"(no brackets after the name).")
     if not inspect.isgeneratorfunction(fn):
-        return Feedback(False, f"{getattr(fn, '__name__', 'this')} is not a generator "
-                               f"function. A simulated thread or routine must `yield` "
-                               f"every call, for example `yield k.KeSetEvent(ev, 0, False)`.")
+        given = getattr(fn, "__name__", "")
+        what = f"`{given}`" if given.isidentifier() else "This function"
+        return Feedback(False, f"{what} is not a generator function. A simulated thread "
+                               f"or routine must `yield` every call, for example "
+                               f"`yield k.KeSetEvent(ev, 0, False)`.")
     return None
 
 
@@ -80,20 +90,21 @@ def thread_problem(thread, run) -> str | None:
     """Plain words for a thread that ended with an error or a machine that bug checked."""
     if run.reason == "bugcheck":
         b = thread.machine.bugcheck
-        return f"the machine stopped with bug check 0x{b.code:X} ({b.name}): {b.rule}."
+        return (f"The machine stopped with bug check 0x{b.code:X} ({b.name}): "
+                f"{b.rule.rstrip('.')}.")
     if thread.error is not None:
-        return f"your thread stopped with {type(thread.error).__name__}: {thread.error}"
+        return f"Your thread stopped with {type(thread.error).__name__}: {thread.error}"
     return None
 
 
 # --- exercise 1: what KeSetEvent returns ----------------------------------------------
 @exercise(
     "00-set-returns",
-    "The notification event <code>Go</code> is signaled now (state 1): you set it and "
-    "the three waiters woke up. You call <code>m.kernel.KeSetEvent(ev, 0, False)</code> "
-    "once more. What number does this call return?",
+    "The notification event `Go` is signaled now (state 1): you set it and the three "
+    "waiters woke up. You call `m.kernel.KeSetEvent(ev, 0, False)` once more. What "
+    "number does this call return?",
     hints=["KeSetEvent does not return a status and does not count threads.",
-           "KeSetEvent returns the state the event had <i>before</i> the call."],
+           "KeSetEvent returns the state the event had BEFORE the call."],
     answer="1. KeSetEvent returns the previous state, and the event was already "
            "signaled. Nothing else happens: no thread is waiting, and the state stays 1.",
     lesson=LESSON)
@@ -120,23 +131,44 @@ def check_set_returns(answer):
     if isinstance(answer, str) and as_status(answer) is not None:
         return Feedback(False, "KeSetEvent does not return an NTSTATUS. It returns the "
                                "state before the call: 0 or 1.")
-    return Feedback(False, f"{answer!r} is not it. KeSetEvent returns 0 or 1.")
+    if not isinstance(answer, int):
+        return Feedback(False, "Answer with a number: KeSetEvent returns 0 or 1.")
+    return Feedback(False, f"{answer} is not it. KeSetEvent returns 0 or 1.")
 
 
 # --- exercise 2: write a waiting thread -----------------------------------------------
+# The lesson's answer cell starts with this waiter, which has one mistake (timeout 0).
+STARTER_WAITER = '''
+def waiter(k, ev):
+    status = yield k.KeWaitForSingleObject(ev, Executive, KernelMode, False, 0)
+    return status
+'''
+
+
+def timeout_words(timeout) -> str:
+    """What a KeWaitForSingleObject timeout means, for a learner who used it."""
+    from ..units import time_us
+    if timeout == 0:
+        return "A timeout of 0 only tests the event and returns at once."
+    if isinstance(timeout, int) and timeout < 0:
+        return (f"A timeout of {timeout} is relative: the wait ends {time_us(-timeout)} "
+                f"from now if the event is not set.")
+    return (f"A timeout of {timeout!r} is an absolute time, and that time came before "
+            f"the event was set.")
+
+
 @exercise(
     "00-write-a-waiter",
-    "Write a thread function <code>waiter(k, ev)</code>. It waits on the event "
-    "<code>ev</code> with <code>KeWaitForSingleObject</code>, with no time limit, and "
-    "returns the status that the wait gave. Check it with "
-    "<code>get(\"00-write-a-waiter\").check(waiter)</code>.",
+    "Write a thread function `waiter(k, ev)`. It waits on the event `ev` with "
+    "`KeWaitForSingleObject`, with no time limit, and returns the status that the wait "
+    "gave. Check it with `check(\"00-write-a-waiter\", waiter)`.",
     hints=["The arguments are (ev, Executive, KernelMode, False, None). None means "
            "\"no time limit\".",
-           "Every call needs <code>yield</code>: <code>status = yield "
-           "k.KeWaitForSingleObject(...)</code>. Then <code>return status</code>."],
+           "Every call needs `yield`: `status = yield k.KeWaitForSingleObject(...)`. "
+           "Then `return status`."],
     answer="def waiter(k, ev):\n    status = yield k.KeWaitForSingleObject(ev, Executive, "
            "KernelMode, False, None)\n    return status",
-    lesson=LESSON)
+    lesson=LESSON, starter=STARTER_WAITER)
 def check_write_a_waiter(fn):
     from ..api.kernel import NotificationEvent
     from ..machine import Machine
@@ -154,31 +186,35 @@ def check_write_a_waiter(fn):
         return Feedback(False, problem)
     if thread.state == "terminated":
         if thread.result == STATUS_TIMEOUT:
-            return Feedback(False, "your wait returned STATUS_TIMEOUT before the event was "
-                                   "set. A timeout of 0 only tests the event; use None to "
-                                   "wait with no time limit.")
-        return Feedback(False, "your thread ended before the event was set: it did not "
-                               "wait on ev.")
+            waits = [r for r in machine.trace
+                     if r.thread == "waiter" and r.op == "KeWaitForSingleObject"]
+            timeout = waits[0].args[4] if waits and len(waits[0].args) > 4 else 0
+            return Feedback(False, "Your wait returned STATUS_TIMEOUT before the event was "
+                                   f"set. {timeout_words(timeout)} Use None to wait with "
+                                   "no time limit.")
+        return Feedback(False, "Your thread ended before the event was set: it did not "
+                               "wait on `ev`.")
     if thread.state != "waiting" or event not in thread.waiting_on:
-        return Feedback(False, "your thread should be waiting on ev now, but it is not.")
+        return Feedback(False, "Your thread should be waiting on `ev` now, but it is not.")
     machine.kernel.KeSetEvent(event, 0, False)
     run = machine.run(max_steps=1000)
     problem = thread_problem(thread, run)
     if problem:
         return Feedback(False, problem)
     if thread.state != "terminated":
-        return Feedback(False, "after the set your thread did not end. Does it wait a "
+        return Feedback(False, "After the set your thread did not end. Does it wait a "
                                "second time? Wait once, then return.")
     if thread.result is None:
-        return Feedback(False, "your thread waited and woke up, but it returned nothing. "
+        return Feedback(False, "Your thread waited and woke up, but it returned nothing. "
                                "Write `status = yield k.KeWaitForSingleObject(...)` and "
                                "then `return status`.")
     if thread.result != STATUS_SUCCESS:
-        return Feedback(False, f"your thread returned {thread.result!r}; the wait gave "
+        return Feedback(False, f"Your thread returned {thread.result!r}; the wait gave "
                                f"STATUS_SUCCESS. Return the status of the wait.")
-    return Feedback(True, "your thread waited until the event was set, then returned "
+    return Feedback(True, "Your thread waited until the event was set, then returned "
                           "STATUS_SUCCESS (0).")
 
 
 __all__ = ["waiter", "check_set_returns", "check_write_a_waiter", "as_status", "status_text",
-           "thread_names", "no_answer", "need_generator_function", "thread_problem"]
+           "thread_names", "joined", "no_answer", "need_generator_function", "thread_problem",
+           "timeout_words", "STARTER_WAITER"]

@@ -12,7 +12,7 @@ from ..api.kernel import KernelMode, NotificationEvent, SynchronizationEvent
 from ..machine import Machine
 from ..scenarios.patterns import MS
 from .base import Feedback, exercise
-from .lesson00 import no_answer, thread_names, waiter
+from .lesson00 import joined, no_answer, thread_names, waiter
 
 LESSON = "01-signaled-state-and-waiting"
 
@@ -51,26 +51,25 @@ def _released_feedback(answer, right, kind_words):
         return no_answer(answer)
     names = thread_names(answer)
     if names is None:
-        return Feedback(False, 'answer with a list of thread names, for example '
+        return Feedback(False, 'Answer with a list of thread names, for example '
                                '["w2", "w3"].')
     unknown = [n for n in names if n not in ("w1", "w2", "w3")]
     if unknown:
-        return Feedback(False, f"there is no thread {unknown[0]!r}: the waiters are "
+        return Feedback(False, f"There is no thread {unknown[0]!r}: the waiters are "
                                f"w1, w2 and w3.")
     if names == right:
         return None
     if sorted(names) == sorted(right) and names != right:
-        return Feedback(True, "those are the threads (the order of your list does not "
+        return Feedback(True, "Those are the threads (the order of your list does not "
                               "matter here).")
     return Feedback(False, "")
 
 
 @exercise(
     "01-how-many-released",
-    "Three threads <code>w1</code>, <code>w2</code>, <code>w3</code> wait, in this order, "
-    "on a <b>notification</b> event that is not signaled. You call "
-    "<code>KeSetEvent</code> once. Which threads does this call release? Answer with a "
-    'list of names, for example <code>["w2"]</code>.',
+    "Three threads `w1`, `w2`, `w3` wait, in this order, on a NOTIFICATION event that is "
+    "not signaled. You call `KeSetEvent` once. Which threads does this call release? "
+    'Answer with a list of names, for example `["w2"]`.',
     hints=["A notification event is the manual-reset kind.",
            "A manual-reset event does not reset itself when a thread passes. Think of a "
            "door that stays open."],
@@ -81,25 +80,25 @@ def check_how_many_released(answer):
     right, _, _ = one_set(NotificationEvent)
     feedback = _released_feedback(answer, right, "notification")
     if feedback is None:
-        return Feedback(True, "one KeSetEvent on a notification event releases every "
+        return Feedback(True, "One KeSetEvent on a notification event releases every "
                               "waiter. The event stays signaled after it.")
     if feedback.ok or feedback.message:
         return feedback
     names = thread_names(answer)
     if names == ["w1"]:
-        return Feedback(False, "one waiter is what a synchronization (auto-reset) event "
+        return Feedback(False, "One waiter is what a synchronization (auto-reset) event "
                                "releases. This one is a notification event.")
     if not names:
         return Feedback(False, "KeSetEvent does release threads here: they wait on the "
                                "event it sets.")
-    return Feedback(False, "a notification event does not choose among its waiters.")
+    return Feedback(False, "A notification event does not choose among its waiters.")
 
 
 @exercise(
     "01-sync-released",
-    "The same three threads <code>w1</code>, <code>w2</code>, <code>w3</code> wait, in "
-    "this order, on a <b>synchronization</b> event that is not signaled. You call "
-    "<code>KeSetEvent</code> once. Which threads does this call release?",
+    "The same three threads `w1`, `w2`, `w3` wait, in this order, on a SYNCHRONIZATION "
+    "event that is not signaled. You call `KeSetEvent` once. Which threads does this "
+    "call release? Answer with a list of names.",
     hints=["A synchronization event is the auto-reset kind: one thread passes, then it "
            "is not signaled again.",
            "The kernel keeps its waiters in a list and serves it from the head: first "
@@ -111,27 +110,27 @@ def check_sync_released(answer):
     right, _, _ = one_set(SynchronizationEvent)
     feedback = _released_feedback(answer, right, "synchronization")
     if feedback is None:
-        return Feedback(True, "one waiter, the first in the list (w1). The event is not "
+        return Feedback(True, "One waiter, the first in the list (w1). The event is not "
                               "signaled again afterwards, so w2 and w3 keep waiting.")
     if feedback.ok or feedback.message:
         return feedback
     names = thread_names(answer)
     if len(names) == 3:
-        return Feedback(False, "every waiter is what a notification event releases. A "
+        return Feedback(False, "Every waiter is what a notification event releases. A "
                                "synchronization event releases only one.")
     if len(names) == 1:
-        return Feedback(False, f"one thread is right, but not {names[0]}. The wait list is "
+        return Feedback(False, f"One thread is right, but not {names[0]}. The wait list is "
                                f"served from its head: who started to wait first?")
     if not names:
-        return Feedback(False, "the set does release a thread: one of them.")
-    return Feedback(False, "a synchronization event releases exactly one waiter.")
+        return Feedback(False, "The set does release a thread: one of them.")
+    return Feedback(False, "A synchronization event releases exactly one waiter.")
 
 
 @exercise(
     "01-state-after",
-    "After that one <code>KeSetEvent</code> (three waiters, as above), what is the state "
-    "of each event? Answer with a dict: "
-    '<code>{"notification": ..., "synchronization": ...}</code>, each 0 or 1.',
+    "After that one `KeSetEvent` (three waiters, as above), what is the state of each "
+    'event? Answer with a dict: `{"notification": ..., "synchronization": ...}`, each '
+    "0 or 1.",
     hints=["The notification event released every waiter. Does releasing a thread reset "
            "it?",
            "The synchronization event gave its signal to w1. A synchronization event "
@@ -144,7 +143,7 @@ def check_state_after(answer):
     if answer is None:
         return no_answer(answer)
     if not isinstance(answer, dict) or set(answer) != {"notification", "synchronization"}:
-        return Feedback(False, 'answer with a dict with two keys: '
+        return Feedback(False, 'Answer with a dict with two keys: '
                                '{"notification": 0 or 1, "synchronization": 0 or 1}.')
     if any(v is None for v in answer.values()):
         return no_answer(None)
@@ -152,7 +151,7 @@ def check_state_after(answer):
              "synchronization": one_set(SynchronizationEvent)[1]}
     given = {k: int(v) if isinstance(v, bool) else v for k, v in answer.items()}
     if given == right:
-        return Feedback(True, "the notification event stays signaled (1); the "
+        return Feedback(True, "The notification event stays signaled (1); the "
                               "synchronization event was consumed by w1 (0).")
     wrong = []
     if given["notification"] != right["notification"]:
@@ -161,7 +160,7 @@ def check_state_after(answer):
     if given["synchronization"] != right["synchronization"]:
         wrong.append("a synchronization event that releases a waiter goes back to "
                      "not signaled at once")
-    return Feedback(False, "; ".join(wrong) + ".")
+    return Feedback(False, joined(wrong))
 
 
 __all__ = ["setter", "build", "one_set", "check_how_many_released", "check_sync_released",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..api.kernel import Executive, KernelMode
 from .base import Feedback, exercise
-from .lesson00 import as_status, need_generator_function, no_answer, thread_problem
+from .lesson00 import (as_status, joined, need_generator_function, no_answer,
+                       thread_problem)
 
 LESSON = "03-io-create-notification-event"
 
@@ -22,11 +23,10 @@ def waiter(k, event):
 
 @exercise(
     "03-poll",
-    "In the scenario <code>notification_broadcast</code>, the <code>poller</code> tests "
-    "the event with a zero timeout twice: once before the setter sets it, and once after "
-    "the set (the event has not been cleared yet). What does each "
-    "<code>KeWaitForSingleObject</code> return? Answer with a pair "
-    "<code>(before, after)</code>.",
+    "In the scenario `notification_broadcast`, the `poller` tests the event with a zero "
+    "timeout twice: once before the setter sets it, and once after the set (the event "
+    "has not been cleared yet). What does each `KeWaitForSingleObject` return? Answer "
+    "with a pair `(before, after)`.",
     hints=["A zero timeout never blocks: it tests the event and returns at once.",
            "If the event is not signaled, the poll returns STATUS_TIMEOUT. A notification "
            "event stays signaled after a set."],
@@ -40,19 +40,19 @@ def check_poll(answer):
     if answer is None:
         return no_answer(answer)
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return Feedback(False, "answer with a pair (before, after), for example "
+        return Feedback(False, "Answer with a pair (before, after), for example "
                                "(STATUS_SUCCESS, STATUS_SUCCESS).")
     if any(v is None for v in answer):
         return no_answer(None)
     before, after = (as_status(v) for v in answer)
     if before is None or after is None:
-        return Feedback(False, "each item is a status: a number or a name such as "
+        return Feedback(False, "Each item is a status: a number or a name such as "
                                "STATUS_TIMEOUT.")
     machine = build("notification_broadcast")
     machine.run()
     right = machine.find("poller").result
     if (before, after) == tuple(right):
-        return Feedback(True, "the poll never waits: STATUS_TIMEOUT while the event is "
+        return Feedback(True, "The poll never waits: STATUS_TIMEOUT while the event is "
                               "not signaled, STATUS_SUCCESS once it is set, and it stays "
                               "set until KeClearEvent.")
     wrong = []
@@ -69,7 +69,7 @@ def check_poll(answer):
                          "so the poll passes")
         else:
             wrong.append("after: the event is signaled, so the wait succeeds")
-    return Feedback(False, "; ".join(wrong) + ".")
+    return Feedback(False, joined(wrong))
 
 
 def clear_and_reset():
@@ -84,10 +84,10 @@ def clear_and_reset():
 
 @exercise(
     "03-clear-vs-reset",
-    "The notification event <code>Gate</code> is signaled. You call, in this order, "
-    "<code>KeResetEvent(Gate)</code>, <code>KeClearEvent(Gate)</code>, "
-    "<code>KeResetEvent(Gate)</code>. What does each call return? Answer with a list of "
-    "three values (use <code>None</code> for a call that returns nothing).",
+    "The notification event `Gate` is signaled. You call, in this order, "
+    "`KeResetEvent(Gate)`, `KeClearEvent(Gate)`, `KeResetEvent(Gate)`. What does each "
+    "call return? Answer with a list of three values (use `None` for a call that "
+    "returns nothing).",
     hints=["Both calls make the event not signaled. They differ only in what they give "
            "back.",
            "KeResetEvent returns the state before the call. KeClearEvent is declared "
@@ -99,7 +99,7 @@ def check_clear_vs_reset(answer):
     if answer is None:
         return no_answer(answer)
     if not isinstance(answer, (list, tuple)) or len(answer) != 3:
-        return Feedback(False, "answer with a list of three values, for example "
+        return Feedback(False, "Answer with a list of three values, for example "
                                "[0, 0, 0].")
     right = clear_and_reset()
     given = list(answer)
@@ -108,7 +108,7 @@ def check_clear_vs_reset(answer):
                               "KeClearEvent returns nothing; use it when you do not need "
                               "the old state.")
     if any(isinstance(v, bool) for v in given):
-        return Feedback(False, "these kernel calls do not return TRUE/FALSE. KeResetEvent "
+        return Feedback(False, "These kernel calls do not return TRUE/FALSE. KeResetEvent "
                                "returns a state, 0 or 1.")
     wrong = []
     if given[1] is not None:
@@ -118,22 +118,29 @@ def check_clear_vs_reset(answer):
                      "was signaled")
     if given[2] != right[2]:
         wrong.append("the last KeResetEvent finds the event already cleared")
-    return Feedback(False, "; ".join(wrong) + ".")
+    return Feedback(False, joined(wrong))
+
+
+# The lesson's answer cell starts with this publish: it sets, and leaves the gate open.
+STARTER_PUBLISH = '''
+def publish(k, event):
+    yield k.KeSetEvent(event, 0, False)
+'''
 
 
 @exercise(
     "03-set-then-close",
-    "Write <code>publish(k, event)</code> for a notification event <code>Gate</code> "
-    "that three threads wait on. It must release <b>every</b> waiter, and then close the "
-    "gate again so that a thread that comes later waits for the next round. Check it "
-    "with <code>get(\"03-set-then-close\").check(publish)</code>.",
+    "Write `publish(k, event)` for a notification event `Gate` that three threads wait "
+    "on. It must release EVERY waiter, and then close the gate again so that a thread "
+    "that comes later waits for the next round. Check it with "
+    "`check(\"03-set-then-close\", publish)`.",
     hints=["One KeSetEvent on a notification event releases every waiter. But the event "
            "stays signaled, so a later thread would pass too.",
            "After the set, make the event not signaled again with KeClearEvent (or "
            "KeResetEvent). Not before the set: then nobody is released."],
     answer="def publish(k, event):\n    yield k.KeSetEvent(event, 0, False)\n"
            "    yield k.KeClearEvent(event)",
-    lesson=LESSON)
+    lesson=LESSON, starter=STARTER_PUBLISH)
 def check_set_then_close(fn):
     from ..api.kernel import NotificationEvent
     from ..machine import Machine
@@ -158,21 +165,21 @@ def check_set_then_close(fn):
                                "moment misses the pulse (lesson 06 shows it). Set, then "
                                "clear.")
     if publisher.state != "terminated":
-        return Feedback(False, "publish did not end; it should not wait.")
+        return Feedback(False, "`publish` did not end; it should not wait.")
     stuck = [t.name for t in waiters if t.state != "terminated"]
     if stuck:
-        return Feedback(False, f"{', '.join(stuck)} still wait{'s' if len(stuck) == 1 else ''}: "
-                               f"publish must release every waiter. Did you clear the "
-                               f"event before you set it?")
+        return Feedback(False, f"Threads still wait: {', '.join(stuck)}. `publish` must "
+                               f"release every waiter. Did you clear the event before you "
+                               f"set it?")
     if any(t.result != STATUS_SUCCESS for t in waiters):
-        return Feedback(False, "a waiter did not get STATUS_SUCCESS.")
+        return Feedback(False, "A waiter did not get STATUS_SUCCESS.")
     late = machine.system.start(waiter, gate, name="late")
     machine.run()
     if late.state != "waiting":
-        return Feedback(False, "every waiter was released, but a thread that came later "
+        return Feedback(False, "Every waiter was released, but a thread that came later "
                                "passed too: the notification event stays signaled until "
                                "you clear it.")
-    return Feedback(True, "every waiter was released, and the gate is closed again for "
+    return Feedback(True, "Every waiter was released, and the gate is closed again for "
                           "the next round.")
 
 

@@ -19,7 +19,7 @@ from ..machine import Machine
 from ..scenarios.sharing import IOCTL_REGISTER_EVENT, MS
 from ..status import EVENT_MODIFY_STATE, INFINITE, STATUS_SUCCESS, SYNCHRONIZE
 from .base import Feedback, exercise
-from .lesson00 import as_status, need_generator_function, no_answer, status_text
+from .lesson00 import as_status, joined, need_generator_function, no_answer, status_text
 
 LESSON = "04-sharing-by-handle"
 HARDWARE_MS = 10        # the lesson's "hardware" fires 10 ms after the IOCTL
@@ -33,13 +33,12 @@ FAILURES = {"wrong context": "STATUS_INVALID_HANDLE",
 
 @exercise(
     "04-failures",
-    "<code>ObReferenceObjectByHandle(h, EVENT_MODIFY_STATE, ExEventObjectType, "
-    "irp.RequestorMode)</code> fails in three ways in this lesson: the <b>wrong context</b> "
-    "(a work item looks up the app's handle in the System process), the <b>wrong "
-    "access</b> (the app's handle may only wait: SYNCHRONIZE) and the <b>wrong type</b> "
-    "(the app sends its device handle). Which status does each give? Answer with a dict "
-    'with the keys <code>"wrong context"</code>, <code>"wrong access"</code>, '
-    '<code>"wrong type"</code>.',
+    "`ObReferenceObjectByHandle(h, EVENT_MODIFY_STATE, ExEventObjectType, "
+    "irp.RequestorMode)` fails in three ways in this lesson: the WRONG CONTEXT (a work "
+    "item looks up the app's handle in the System process), the WRONG ACCESS (the app's "
+    "handle may only wait: SYNCHRONIZE) and the WRONG TYPE (the app sends its device "
+    "handle). Which status does each give? Answer with a dict with the keys "
+    '`"wrong context"`, `"wrong access"`, `"wrong type"`.',
     hints=["Each check has its own status: is there such a handle? is it an event? does "
            "the handle allow the access?",
            "In the System process the app's handle value names nothing. A file is not an "
@@ -52,7 +51,7 @@ def check_failures(answer):
     if answer is None:
         return no_answer(answer)
     if not isinstance(answer, dict) or set(answer) != set(FAILURES):
-        return Feedback(False, 'answer with a dict with the keys "wrong context", '
+        return Feedback(False, 'Answer with a dict with the keys "wrong context", '
                                '"wrong access" and "wrong type".')
     if any(v is None for v in answer.values()):
         return no_answer(None)
@@ -68,10 +67,10 @@ def check_failures(answer):
                    "wrong access": "the handle exists and names an event, but it does not "
                                    "grant EVENT_MODIFY_STATE",
                    "wrong type": "the handle exists, but it names a file, not an event"}[key]
-            wrong.append(f"{key}: not {status_text(given)}; {why}")
+            wrong.append(f"\"{key}\": not {status_text(given)}; {why}")
     if wrong:
-        return Feedback(False, "; ".join(wrong) + ".")
-    return Feedback(True, "invalid handle, access denied, type mismatch: each check of "
+        return Feedback(False, joined(wrong))
+    return Feedback(True, "Invalid handle, access denied, type mismatch: each check of "
                           "ObReferenceObjectByHandle has its own status.")
 
 
@@ -194,22 +193,40 @@ def run_dispatch(fn, send: str = "event", close_event_early: bool = False):
 
 
 def _problem(machine, thread):
+    """What went wrong in a run, in words that fit inside a sentence (no full stop)."""
     if machine.bugcheck is not None:
         b = machine.bugcheck
-        return f"the machine stopped with bug check 0x{b.code:X} ({b.name}): {b.rule}."
+        rule = b.rule.rstrip(".")
+        return f"the machine stopped with bug check 0x{b.code:X} ({b.name}): {rule}"
     if thread.error is not None:
-        return f"the app's thread stopped with {type(thread.error).__name__}: {thread.error}"
+        error = str(thread.error).rstrip(".")
+        return f"the app's thread stopped with {type(thread.error).__name__}: {error}"
     return None
+
+
+# The lesson's answer cell starts with this routine. It has two mistakes: KernelMode
+# (no access check) and an ObDereferenceObject that drops the reference it must keep.
+STARTER_DISPATCH = '''
+def MyDispatchDeviceControl(k, device, irp):
+    status, event = yield k.ObReferenceObjectByHandle(
+        irp.InputBuffer, EVENT_MODIFY_STATE, ExEventObjectType, KernelMode)
+    if status == STATUS_SUCCESS:
+        device.DeviceExtension["Event"] = event
+        yield k.ObDereferenceObject(event)
+    irp.IoStatus.Status = status
+    yield k.IoCompleteRequest(irp, IO_NO_INCREMENT)
+    return status
+'''
 
 
 @exercise(
     "04-dispatch",
-    "Write the driver's <code>DispatchDeviceControl(k, device, irp)</code>. The app's "
-    "event handle is in <code>irp.InputBuffer</code>. Validate it, keep the event in "
-    "<code>device.DeviceExtension[\"Event\"]</code> (the driver's timer DPC sets it later "
-    "and its cleanup routine drops the reference), complete the IRP with the status and "
-    "return the status. The checker also sends a handle that may only wait, a handle "
-    "that is not an event, and closes the app's handle early.",
+    "Write the driver's `DispatchDeviceControl(k, device, irp)`. The app's event handle "
+    "is in `irp.InputBuffer`. Validate it, keep the event in "
+    "`device.DeviceExtension[\"Event\"]` (the driver's timer DPC sets it later and its "
+    "cleanup routine drops the reference), complete the IRP with the status and return "
+    "the status. The checker also sends a handle that may only wait, a handle that is "
+    "not an event, and closes the app's handle early.",
     hints=["Use ObReferenceObjectByHandle(irp.InputBuffer, EVENT_MODIFY_STATE, "
            "ExEventObjectType, irp.RequestorMode). It returns (status, object).",
            "Keep the object only if the status is STATUS_SUCCESS, and do not dereference "
@@ -225,7 +242,7 @@ def _problem(machine, thread):
            "    irp.IoStatus.Status = status\n"
            "    yield k.IoCompleteRequest(irp, IO_NO_INCREMENT)\n"
            "    return status",
-    lesson=LESSON)
+    lesson=LESSON, starter=STARTER_DISPATCH)
 def check_dispatch(fn):
     from ..status import WAIT_OBJECT_0
     if fn is None:
@@ -236,35 +253,35 @@ def check_dispatch(fn):
     # 1. The right handle: the app must wake up.
     machine, thread, ok, stored = run_dispatch(fn, "event")
     if isinstance(stored, int) and not isinstance(stored, bool):
-        return Feedback(False, "you kept the handle value. A handle means something only "
+        return Feedback(False, "You kept the handle value. A handle means something only "
                                "in its own process; the DPC runs in any process. Keep the "
                                "object that ObReferenceObjectByHandle returns.")
     if machine.bugcheck is not None and machine.bugcheck.code == 0x18:
-        return Feedback(False, "the reference was dropped twice (bug check 0x18). Do not "
+        return Feedback(False, "The reference was dropped twice (bug check 0x18). Do not "
                                "call ObDereferenceObject in the dispatch routine: the "
                                "driver keeps the reference until its cleanup routine "
                                "drops it.")
     problem = _problem(machine, thread)
     if problem:
-        return Feedback(False, f"with the app's event handle, {problem}")
+        return Feedback(False, f"With the app's event handle, {problem}.")
     if not ok:
-        return Feedback(False, "with a good event handle, the app's DeviceIoControl "
+        return Feedback(False, "With a good event handle, the app's DeviceIoControl "
                                "failed. Complete the IRP with the status of "
                                "ObReferenceObjectByHandle (STATUS_SUCCESS).")
     if stored is None:
-        return Feedback(False, "nothing was kept in device.DeviceExtension[\"Event\"], so "
+        return Feedback(False, "Nothing was kept in device.DeviceExtension[\"Event\"], so "
                                "the DPC cannot set the event.")
     if thread.result is None or thread.result[1] != WAIT_OBJECT_0:
         waited = None if thread.result is None else thread.result[1]
-        return Feedback(False, f"the app did not wake up (its wait gave "
+        return Feedback(False, f"The app did not wake up (its wait gave "
                                f"{status_text(waited)}).")
     # 2. A handle that may only wait: the driver must refuse it.
     machine, thread, ok, stored = run_dispatch(fn, "wait only")
     problem = _problem(machine, thread)
     if problem:
-        return Feedback(False, f"with a wait-only handle, {problem}")
+        return Feedback(False, f"With a wait-only handle, {problem}.")
     if ok:
-        return Feedback(False, "the app sent a handle that may only wait (SYNCHRONIZE), "
+        return Feedback(False, "The app sent a handle that may only wait (SYNCHRONIZE), "
                                "and your driver accepted it, so it can set an event the "
                                "app did not allow it to set. Ask for EVENT_MODIFY_STATE "
                                "and pass irp.RequestorMode (UserMode), not KernelMode: "
@@ -273,20 +290,20 @@ def check_dispatch(fn):
     machine, thread, ok, stored = run_dispatch(fn, "device")
     problem = _problem(machine, thread)
     if problem or ok:
-        return Feedback(False, "the app sent its device (file) handle, and your driver "
+        return Feedback(False, "The app sent its device (file) handle, and your driver "
                                "took it as an event"
-                               + (f": {problem}" if problem else ".")
+                               + (f": {problem}." if problem else ".")
                                + " Pass ExEventObjectType so that a handle to another "
                                "type of object is refused.")
     # 4. The app closes its handle before the hardware fires.
     machine, thread, ok, stored = run_dispatch(fn, "event", close_event_early=True)
     problem = _problem(machine, thread)
     if problem:
-        return Feedback(False, "the app closed its event handle before the DPC ran, and "
-                               f"{problem} Keep your reference (do not call "
+        return Feedback(False, "The app closed its event handle before the DPC ran, and "
+                               f"{problem}. Keep your reference (do not call "
                                "ObDereferenceObject in the dispatch routine): it keeps "
                                "the event alive until the cleanup routine drops it.")
-    return Feedback(True, "the driver validates the handle in the app's context, refuses "
+    return Feedback(True, "The driver validates the handle in the app's context, refuses "
                           "the wrong access and the wrong type, and keeps a reference "
                           "that outlives the app's handle.")
 
@@ -299,7 +316,7 @@ CLEANUP_RIGHT = {"irp_mj_cleanup", "cleanup", "dispatchcleanup", "the cleanup ro
     "04-cleanup",
     "The driver keeps its reference to the app's event. Then the app exits without "
     "closing anything. In which driver routine must the driver call "
-    "<code>ObDereferenceObject</code>? Answer with the IRP major function's name.",
+    "`ObDereferenceObject`? Answer with the IRP major function's name.",
     hints=["When a process exits, Windows closes its handles for it, in that process.",
            "Closing the last handle to the device sends the driver an IRP that says "
            "\"this app is done with you\". It comes before IRP_MJ_CLOSE."],
@@ -316,7 +333,7 @@ def check_cleanup(answer):
             return Feedback(True, "IRP_MJ_CLEANUP (0x12).")
         answer = "IRP_MJ_CLOSE" if answer == IRP_MJ_CLOSE else str(answer)
     if not isinstance(answer, str):
-        return Feedback(False, "answer with a name, such as \"IRP_MJ_CREATE\".")
+        return Feedback(False, "Answer with a name, such as \"IRP_MJ_CREATE\".")
     text = answer.strip().lower()
     if text in CLEANUP_RIGHT:
         return Feedback(True, "IRP_MJ_CLEANUP comes when the app's last handle to the "
@@ -331,10 +348,10 @@ def check_cleanup(answer):
         return Feedback(False, "DriverUnload is too late: a driver may stay loaded for "
                                "days, and each app that exits would leak an event.")
     if "dpc" in text:
-        return Feedback(False, "the DPC may never run: if the app exits first, the "
+        return Feedback(False, "The DPC may never run: if the app exits first, the "
                                "driver must stop the timer and drop the reference anyway.")
     if "device_control" in text or "devicecontrol" in text:
-        return Feedback(False, "the device-control routine takes the reference; it must "
+        return Feedback(False, "The device-control routine takes the reference; it must "
                                "not drop it at once, or the event may be freed before "
                                "the DPC sets it.")
     return Feedback(False, f"{answer!r} is not it. Which IRP does the driver get when the "
@@ -343,9 +360,9 @@ def check_cleanup(answer):
 
 @exercise(
     "04-inverted",
-    "In the pended-IRP method (<code>inverted_call</code>) the app shares no event. Its "
-    "<code>DeviceIoControl</code> waits until the driver's DPC calls one routine. Which "
-    "one? Answer with its name.",
+    "In the pended-IRP method (`inverted_call`) the app shares no event. Its "
+    "`DeviceIoControl` waits until the driver's DPC calls one routine. Which one? Answer "
+    "with its name.",
     hints=["The dispatch routine called IoMarkIrpPending and returned STATUS_PENDING: the "
            "IRP is not finished yet.",
            "The routine that finishes an IRP and gives it back to the I/O manager."],
@@ -357,7 +374,7 @@ def check_inverted(answer):
     if answer is None:
         return no_answer(answer)
     if not isinstance(answer, str):
-        return Feedback(False, "answer with a routine's name, such as \"KeSetEvent\".")
+        return Feedback(False, "Answer with a routine's name, such as \"KeSetEvent\".")
     machine = scenarios.build("inverted_call")
     machine.run()
     releasing = {r.op for r in machine.trace if "main" in r.released}
@@ -366,7 +383,7 @@ def check_inverted(answer):
         return Feedback(True, f"{name}: the DPC completes the pended IRP, and that "
                               f"releases the app's DeviceIoControl.")
     if name in ("KeSetEvent", "SetEvent"):
-        return Feedback(False, "there is no shared event in this method. The app waits "
+        return Feedback(False, "There is no shared event in this method. The app waits "
                                "for its IRP to be finished.")
     if name == "IoMarkIrpPending":
         return Feedback(False, "IoMarkIrpPending is what makes the app wait, in the "

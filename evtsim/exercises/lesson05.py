@@ -29,41 +29,42 @@ def _app_event_path(namespace: str, app_name: str = "SynchEvent") -> str:
 @exercise(
     "05-session-path",
     "On a modern Windows the 1999 app runs in session 1 and calls "
-    "<code>CreateEvent(None, False, False, \"SynchEvent\")</code>. What is the full "
-    "kernel path of the event it creates? Answer with a string, for example "
-    "<code>r\"\\Somewhere\\SynchEvent\"</code>.",
-    ["Print <code>m.objects</code> after the modern run: there are two events called "
-     "SynchEvent. Which one did the app make?",
-     "A name without <code>Global\\</code> goes to the caller's session directory, "
-     "<code>\\Sessions\\&lt;n&gt;\\BaseNamedObjects</code>."],
+    "`CreateEvent(None, False, False, \"SynchEvent\")`. What is the full kernel path of "
+    "the event it creates? Answer with a string, for example "
+    "`r\"\\Somewhere\\SynchEvent\"`.",
+    ["Print `m.objects` after the modern run: there are two events called SynchEvent. "
+     "Which one did the app make?",
+     "A name without `Global\\` goes to the caller's session directory, "
+     "`\\Sessions\\N\\BaseNamedObjects`, where N is the number of the session."],
     r"r'\Sessions\1\BaseNamedObjects\SynchEvent'",
     LESSON)
 def session_path(answer):
     if not isinstance(answer, str):
-        return False, "answer with a string, such as r'\\Sessions\\...'."
+        return False, "Answer with a string, for example r'\\Somewhere\\SynchEvent'."
     given = answer.strip()
     right = _app_event_path("modern")
     if given == right:
-        return True, (f"the app's event is {right}. The driver opened "
+        return True, (f"The app's event is {right}. The driver opened "
                       r"\BaseNamedObjects\SynchEvent: another object.")
     if given == r"\BaseNamedObjects\SynchEvent":
-        return False, ("that is where the driver looks, and where the event was on NT4. "
+        return False, ("That is where the driver looks, and where the event was on NT4. "
                        "On a modern Windows a plain name goes to the session's own "
                        "directory.")
     if given.lower() == right.lower():
-        return False, "nearly: check the capital letters. Names here are case-sensitive."
+        return False, "Nearly: check the capital letters. Names here are case-sensitive."
     if not given.startswith("\\"):
-        return False, "a kernel path starts with a backslash, for example \\Sessions\\..."
-    return False, "look at m.objects: which directory holds the event with the app's handle?"
+        return False, "A kernel path starts with a backslash, for example \\Sessions\\..."
+    return False, ("Look at `m.objects`: which directory holds the event with the app's "
+                   "handle?")
 
 
 @exercise(
     "05-global-name",
-    "Which name must the 1999 app pass to <code>CreateEvent</code> so that, on a modern "
-    "Windows, it gets the same event as the driver's "
-    "<code>\\BaseNamedObjects\\SynchEvent</code>? Answer with the Win32 name (a string).",
+    "Which name must the 1999 app pass to `CreateEvent` so that, on a modern Windows, it "
+    "gets the same event as the driver's `\\BaseNamedObjects\\SynchEvent`? Answer with "
+    "the Win32 name (a string).",
     ["The Io pages say how user mode reaches a kernel-mode event in "
-     "<code>\\BaseNamedObjects</code>: with a prefix.",
+     "`\\BaseNamedObjects`: with a prefix.",
      "The prefix is a symbolic link in the session directory. Its name is "
      "case-sensitive and starts with a capital letter."],
     r"r'Global\SynchEvent'",
@@ -71,27 +72,27 @@ def session_path(answer):
 def global_name(answer):
     from .. import scenarios
     if not isinstance(answer, str):
-        return False, "answer with a string, the name the app passes to CreateEvent."
+        return False, "Answer with a string, the name the app passes to CreateEvent."
     m = scenarios.build("driverstudio_tip", namespace="modern", app_name=answer)
     result = m.run()
     main = m.thread("main")
     if main.state == "terminated" and main.result == WAIT_OBJECT_0:
-        return True, ("the app's WaitForSingleObject returned WAIT_OBJECT_0: the app and "
+        return True, ("The app's WaitForSingleObject returned WAIT_OBJECT_0: the app and "
                       "the driver now share one event.")
     if answer.lower().startswith("global\\") and not answer.startswith("Global\\"):
         return False, "Global is a case-sensitive keyword: write it with a capital G."
     if answer.startswith("\\"):
-        return False, ("a Win32 name is not a kernel path: CreateEvent fails with it. Use "
+        return False, ("A Win32 name is not a kernel path: CreateEvent fails with it. Use "
                        "the keyword that links to \\BaseNamedObjects.")
     if answer.startswith("Local\\"):
         return False, "Local\\ is the session's own directory: the driver does not look there."
     if main.state == "terminated":
-        return False, (f"the app's wait failed ({name_of(main.result, 'wait')}): "
+        return False, (f"The app's wait failed ({name_of(main.result, 'wait')}): "
                        "CreateEvent did not accept that name.")
     if result.reason == "deadlock":
-        return False, ("the app still waits for ever: its event and the driver's are two "
+        return False, ("The app still waits for ever: its event and the driver's are two "
                        "different objects.")
-    return False, f"the run stopped with {result.reason}; try another name."
+    return False, f"The run stopped with {result.reason}; try another name."
 
 
 def _driver_created(admin: bool, create_in: str = "DriverEntry") -> dict:
@@ -103,11 +104,10 @@ def _driver_created(admin: bool, create_in: str = "DriverEntry") -> dict:
 
 @exercise(
     "05-standard-user",
-    "The driver created <code>\\BaseNamedObjects\\EvtsimDriverEvent</code> in "
-    "<code>DriverEntry</code>. A standard user's app calls "
-    "<code>OpenEvent(SYNCHRONIZE, False, r\"Global\\EvtsimDriverEvent\")</code>. It gets "
-    "NULL. What does <code>GetLastError()</code> return? Answer with a number or a "
-    "constant from <code>evtsim.status</code>.",
+    "The driver created `\\BaseNamedObjects\\EvtsimDriverEvent` in `DriverEntry`. A "
+    "standard user's app calls `OpenEvent(SYNCHRONIZE, False, "
+    "r\"Global\\EvtsimDriverEvent\")`. It gets NULL. What does `GetLastError()` "
+    "return? Answer with a number or a constant from `evtsim.status`.",
     ["The name exists: the driver made it. So it is not 'file not found'.",
      "DriverEntry runs in the System process. The event gets the System default DACL "
      "(Microsoft KB 228785). Is a standard user in it?"],
@@ -115,13 +115,13 @@ def _driver_created(admin: bool, create_in: str = "DriverEntry") -> dict:
     LESSON)
 def standard_user(answer):
     if isinstance(answer, bool) or not isinstance(answer, int):
-        return False, "answer with a number, for example ERROR_ACCESS_DENIED."
+        return False, "Answer with a number, for example ERROR_FILE_NOT_FOUND."
     right = _driver_created(admin=False)["wait_error"]
     if answer == right:
         return True, ("ERROR_ACCESS_DENIED: the System default DACL gives a standard user "
                       "nothing.")
     if answer in (ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND):
-        return False, ("the name is there (the driver created it); the app is found but "
+        return False, ("The name is there (the driver created it): the event is found, but "
                        "refused.")
     if answer in (STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND) or answer > 0xFFFF:
         return False, "GetLastError returns a Win32 error code, not an NTSTATUS."
@@ -160,10 +160,10 @@ def admin_rights() -> set[int]:
 
 @exercise(
     "05-admin-rights",
-    "Same event, created in <code>DriverEntry</code>. An administrator's app (elevated) "
-    "opens it. Which of these rights does <code>OpenEvent</code> give it: "
-    "<code>EVENT_QUERY_STATE</code>, <code>EVENT_MODIFY_STATE</code>, "
-    "<code>SYNCHRONIZE</code>? Answer with a set, for example <code>{SYNCHRONIZE}</code>.",
+    "Same event, created in `DriverEntry`. An administrator's app (elevated) opens it. "
+    "Which of these rights does `OpenEvent` give it: `EVENT_QUERY_STATE`, "
+    "`EVENT_MODIFY_STATE`, `SYNCHRONIZE`? Answer with a set, for example "
+    "`{SYNCHRONIZE}`.",
     ["The System default DACL has two entries: SYSTEM gets everything; Administrators get "
      "GENERIC_READ | GENERIC_EXECUTE.",
      "For an event, read means query the state; execute means SYNCHRONIZE (wait). "
@@ -174,27 +174,27 @@ def admin_rights_checker(answer):
     if isinstance(answer, int) and not isinstance(answer, bool):
         answer = {r for r in _RIGHTS if answer & r}
     if not isinstance(answer, (set, frozenset, list, tuple)):
-        return False, "answer with a set of rights, for example {SYNCHRONIZE}."
+        return False, "Answer with a set of rights, for example {SYNCHRONIZE}."
     given = set(answer)
     if not given <= set(_RIGHTS):
-        return False, "use only EVENT_QUERY_STATE, EVENT_MODIFY_STATE and SYNCHRONIZE."
+        return False, "Use only EVENT_QUERY_STATE, EVENT_MODIFY_STATE and SYNCHRONIZE."
     right = admin_rights()
     if given == right:
-        return True, ("the admin may query and wait, but not set: SetEvent needs "
+        return True, ("The admin may query and wait, but not set: SetEvent needs "
                       "EVENT_MODIFY_STATE (Microsoft KB 228785).")
     if EVENT_MODIFY_STATE in given:
         return False, ("EVENT_MODIFY_STATE is refused: the DACL gives Administrators read "
                        "and execute only, so an admin app cannot set the event.")
     if SYNCHRONIZE not in given:
-        return False, "the admin can wait on it: SYNCHRONIZE is granted (generic execute)."
-    return False, "the admin can also read the state: EVENT_QUERY_STATE is granted."
+        return False, "The admin can wait on it: SYNCHRONIZE is granted (generic execute)."
+    return False, "The admin can also read the state: EVENT_QUERY_STATE is granted."
 
 
 @exercise(
     "05-create-in-dispatch",
     "The driver wants a standard user's app to open its event. Where should it call "
-    "<code>IoCreateNotificationEvent</code>: <code>\"DriverEntry\"</code> or "
-    "<code>\"dispatch\"</code> (its IRP_MJ_DEVICE_CONTROL routine, called by the app)?",
+    "`IoCreateNotificationEvent`: `\"DriverEntry\"` or `\"dispatch\"` (its "
+    "IRP_MJ_DEVICE_CONTROL routine, called by the app)?",
     ["A new named object gets the default DACL of the process it is created in.",
      "DriverEntry runs in the System process; a dispatch routine that the app calls "
      "directly runs in the app's process."],
@@ -202,28 +202,27 @@ def admin_rights_checker(answer):
     LESSON)
 def create_in_dispatch(answer):
     if answer not in ("DriverEntry", "dispatch"):
-        return False, "answer \"DriverEntry\" or \"dispatch\"."
+        return False, "Answer \"DriverEntry\" or \"dispatch\"."
     result = _driver_created(admin=False, create_in=answer)
     if result["wait"] is not None and result["result"] == WAIT_OBJECT_0:
-        return True, ("created in the dispatch routine, the event has the app's DACL: the "
+        return True, ("Created in the dispatch routine, the event has the app's DACL: the "
                       "standard user opens it and its wait returns WAIT_OBJECT_0. (A driver "
                       "may also pass its own security descriptor.)")
-    return False, ("in DriverEntry the event gets the System default DACL, and the standard "
+    return False, ("In DriverEntry the event gets the System default DACL, and the standard "
                    f"user's OpenEvent fails with {name_of(ERROR_ACCESS_DENIED, 'error')}.")
 
 
 @exercise(
     "05-boot-start",
     "A boot-start driver calls "
-    "<code>IoCreateNotificationEvent(r\"\\BaseNamedObjects\\EvtsimBootEvent\")</code> in "
-    "<code>DriverEntry</code>, before the Win32 subsystem has started. What does the call "
-    "return? Answer with the pair it returns.",
-    ["Does \\BaseNamedObjects exist yet? Print <code>m.objects</code> on "
-     "<code>Machine(boot=False)</code>.",
+    "`IoCreateNotificationEvent(r\"\\BaseNamedObjects\\EvtsimBootEvent\")` in "
+    "`DriverEntry`, before the Win32 subsystem has started. What does the call return? "
+    "Answer with the pair it returns.",
+    ["Does \\BaseNamedObjects exist yet? Print `Machine(boot=False).objects`.",
      "IoCreateNotificationEvent returns a pointer and a handle, not a status. What is "
      "the pointer when it fails?"],
     "(None, None): NULL, because \\BaseNamedObjects does not exist yet",
-    LESSON)
+    LESSON, none_is_answer=True)
 def boot_start(answer):
     from .. import scenarios
     m = scenarios.build("boot_start_driver", retry_after_win32=False)
@@ -237,8 +236,8 @@ def boot_start(answer):
         return False, ("IoCreateNotificationEvent does not return a status: it returns a "
                        "pointer (or NULL) and a handle.")
     if answer is None:
-        return False, "it returns two values: the pointer and the handle."
-    return False, "the call fails here. What is a NULL pointer in Python?"
+        return False, "It returns two values: the pointer and the handle. Write a pair."
+    return False, "The call fails here. What is a NULL pointer in Python?"
 
 
 __all__ = ["admin_rights"]

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..api.kernel import (Executive, KernelMode, NotificationEvent, SynchronizationEvent)
+from ..errors import EvtsimError
 from ..machine import Machine
 from ..status import STATUS_SUCCESS
 from .base import exercise
 
 LESSON = "07-play-the-scheduler"
 LOCK_NAME = r"\BaseNamedObjects\EvtsimHardwareLock"
+LEAK = "the handle leaks"
 
 
 # --- level 1: lost wake-up ----------------------------------------------------------
@@ -148,7 +150,20 @@ def judge3(m: Machine):
         return f"{', '.join(stuck)} waits for ever for the lock"
     if sorted(hw.log) != ["driverA", "driverB"]:
         return f"each driver must use the hardware once; the log is {hw.log}"
-    return True
+    leak = handle_leak(m)
+    return f"{LEAK}: {leak}" if leak else True
+
+
+def handle_leak(m: Machine) -> str | None:
+    """Words for the kernel handles still open at the end of a run, or None. Lesson 02
+    refuses a driver that leaks its handle; level 3 is as strict."""
+    left = [entry.object for _, entry in m.system.handles]
+    if not left:
+        return None
+    names = ", ".join(sorted({str(getattr(obj, "name", obj)) for obj in left}))
+    count = "1 handle is" if len(left) == 1 else f"{len(left)} handles are"
+    return (f"at the end {count} still open, to {names}. Each driver must close its "
+            f"handle with ZwClose when it is done, as in lesson 02")
 
 
 # --- the repairs: the answers the hint ladders end with, and what the lesson shows ---------
@@ -233,34 +248,48 @@ LEVELS = {
 
 def _break_checker(level: Level):
     def check(answer):
-        if isinstance(answer, str) or not hasattr(answer, "__iter__"):
-            return False, "answer with a list of thread names, like ['signaller', 'worker']."
+        names = [t.name for t in level.build().threads]
+        if isinstance(answer, str) or not isinstance(answer, (list, tuple)):
+            return False, (f"Answer with a list of thread names, in the order you step "
+                           f"them. The threads are {', '.join(names)}.")
         schedule = list(answer)
+        if not schedule:
+            return False, ("Write the thread names in the list, in the order you step "
+                           "them, then run this cell again.")
+        unknown = [n for n in schedule if n not in names]
+        if unknown:
+            return False, (f"There is no thread {unknown[0]!r}: the threads are "
+                           f"{', '.join(names)}.")
         try:
             m = level.play(schedule)
-        except Exception as error:          # a name that cannot run at its turn
-            return False, f"that schedule cannot run: {error}"
+        except EvtsimError as error:        # a name that cannot run at its turn
+            return False, f"That schedule cannot run: {str(error).rstrip('.')}."
         result = level.verdict(m)
         if result is True:
-            return False, ("in that schedule the driver still works. Look at the timeline: "
+            return False, ("In that schedule the driver still works. Look at the timeline: "
                            "where could another thread get in between?" + _STILL[level.number])
-        return True, f"you broke it: {result}."
+        return True, f"You broke it: {result}."
     return check
 
 
 def _repair_checker(level: Level):
     def check(answer):
         if not inspect.isgeneratorfunction(answer):
-            return False, ("answer with your repaired routine: a generator function (a "
+            return False, ("Answer with your repaired routine: a generator function (a "
                            "def whose calls are written with yield).")
+        friendly = level.build(policy=level.friendly, **{level.routine: answer})
+        friendly.run(max_steps=10_000)
+        leak = handle_leak(friendly) if friendly.bugcheck is None else None
+        if leak:                            # in every schedule: say it plainly
+            return False, f"Your driver leaks its handle: {leak}."
         report = level.verify(answer)
         if not report.exhaustive:
-            return False, f"the explorer could not try every schedule: {report.verdict}"
+            return False, f"The explorer could not try every schedule: {report.verdict}"
         if report.failures:
             first = report.failures[0]
-            return False, (f"a schedule still breaks it ({first.kind}): "
+            return False, (f"A schedule still breaks it ({first.kind}): "
                            f"{first.story.rstrip('.')}. The schedule: {first.schedule}")
-        return True, (f"no schedule breaks it: {report.schedules} schedules explored "
+        return True, (f"No schedule breaks it: {report.schedules} schedules explored "
                       f"(DPOR), every class of interleavings.")
     return check
 
@@ -288,21 +317,20 @@ _BREAK = {
         "'driverB']"),
 }
 _REPAIR = {
-    1: ("Write <code>signaller(k, work)</code> so that the worker gets the work in every "
-        "schedule.",
+    1: ("Write `signaller(k, work)` so that the worker gets the work in every schedule.",
         ["Which call leaves the event signaled when nobody is waiting yet?",
          "An auto-reset event that is set stays set until one wait takes it."]),
-    2: ("Write <code>producer(k, ready, taken, items)</code> so that each consumer gets "
-        "one item in every schedule.",
+    2: ("Write `producer(k, ready, taken, items)` so that each consumer gets one item in "
+        "every schedule.",
         ["Do not signal again while the last signal is still unused.",
          "After each KeSetEvent(ready), wait on taken: the consumer sets it when it has "
          "taken the item."]),
-    3: ("Write <code>driver(k, who, hw)</code> so that the two drivers never use the "
-        "hardware together, in every schedule. Use the hardware with "
-        "<code>yield from hw.use(k, who)</code>.",
+    3: ("Write `driver(k, who, hw)` so that the two drivers never use the hardware "
+        "together, in every schedule. Use the hardware with `yield from hw.use(k, who)`, "
+        "and close your handle at the end.",
         ["Read the IoCreateSynchronizationEvent page: it is made for exactly this.",
          "A wait on a synchronization event takes the signal in the same step, so no "
-         "KeClearEvent is needed (and no gap is left)."]),
+         "KeClearEvent is needed (and no gap is left). Keep the ZwClose at the end."]),
 }
 
 for _n, _level in LEVELS.items():
@@ -314,10 +342,10 @@ for _n, _level in LEVELS.items():
              _hints, _answer, LESSON)(_break_checker(_level))
     _question, _hints = _REPAIR[_n]
     exercise(f"07-level{_n}-repair", f"Level {_n} ({_level.title}): {_question}",
-             _hints, repair_source(_n), LESSON)(_repair_checker(_level))
+             _hints, repair_source(_n), LESSON, starter=_level.buggy)(_repair_checker(_level))
 
 
 __all__ = ["LEVELS", "Level", "Hardware", "level1", "level2", "level3", "judge1", "judge2",
-           "judge3", "buggy_signaller", "buggy_producer", "buggy_driver", "worker",
+           "judge3", "handle_leak", "buggy_signaller", "buggy_producer", "buggy_driver", "worker",
            "consumer", "LOCK_NAME", "good_signaller", "good_producer", "good_driver",
            "REPAIRS", "repair_source"]

@@ -28,7 +28,8 @@ def _number(answer):
 def set_set_reset() -> tuple[int, int, int]:
     """KeSetEvent on a new unsignaled event, KeSetEvent again, then KeResetEvent.
 
-    Returns the three return values. Each call returns the previous state, 0 or 1."""
+    Returns the three return values. (The lesson shows this code before it asks what
+    the second call returns, so this docstring does not say.)"""
     m = Machine()
     ev = m.kernel.KeInitializeEvent(NotificationEvent, False, name="Ev")
     first = m.kernel.KeSetEvent(ev, 0, False)
@@ -39,8 +40,8 @@ def set_set_reset() -> tuple[int, int, int]:
 
 @exercise(
     "08-keset-return",
-    "An event is already signaled. What does <code>KeSetEvent</code> return? Answer with "
-    "the exact number.",
+    "An event is already signaled. What does `KeSetEvent` return? Answer with the exact "
+    "number.",
     ["Microsoft's page only promises 'nonzero' when the event was signaled. The kernel is "
      "more exact.",
      "KeSetEvent returns the previous state, and a state is 0 or 1."],
@@ -51,14 +52,14 @@ def keset_return(answer):
         return False, ("True is what the docs let you expect ('nonzero'); give the exact "
                        "number the kernel returns.")
     if not _number(answer):
-        return False, "answer with a number."
+        return False, "Answer with a number."
     right = set_set_reset()[1]          # the second KeSetEvent: the event was signaled
     if answer == right:
-        return True, ("exactly 1: the previous state. Still, test it as nonzero in real "
+        return True, ("Exactly 1: the previous state. Still, test it as nonzero in real "
                       "code, because that is all the docs promise.")
     if answer == 0:
         return False, "0 is what the first KeSetEvent returns, on an unsignaled event."
-    return False, "the kernel returns the previous state, which is 0 or 1."
+    return False, "The kernel returns the previous state, which is 0 or 1."
 
 
 def pulse_machine(event_type: int, waiters: int = 3) -> Machine:
@@ -88,8 +89,8 @@ def pulse_sync_released(waiters: int = 3) -> list[str]:
 
 @exercise(
     "08-pulse-sync",
-    "Three threads wait on a <b>synchronization</b> event. The instructor calls "
-    "<code>KePulseEvent</code> once. How many threads are released? Answer with a number.",
+    "Three threads wait on a SYNCHRONIZATION event. The instructor calls `KePulseEvent` "
+    "once. How many threads are released? Answer with a number.",
     ["The KePulseEvent page speaks of satisfying 'as many waits as possible'. Is that "
      "true for an auto-reset event?",
      "A pulse releases as a set would, then leaves the state 0. What does a set do to a "
@@ -98,15 +99,15 @@ def pulse_sync_released(waiters: int = 3) -> list[str]:
     LESSON)
 def pulse_sync(answer):
     if not _number(answer):
-        return False, "answer with a number."
+        return False, "Answer with a number."
     right = len(pulse_sync_released())
     if answer == right:
-        return True, ("one: the first waiter. A pulse on an auto-reset event releases one "
+        return True, ("One: the first waiter. A pulse on an auto-reset event releases one "
                       "thread, like a set, and then leaves the event not signaled.")
     if answer == 3:
-        return False, ("that is what the docs' 'as many waits as possible' suggests. The "
+        return False, ("That is what the docs' 'as many waits as possible' suggests. The "
                        "kernel releases one thread from a synchronization event.")
-    return False, "run the model in the notebook and count the released threads."
+    return False, "Run the model in the notebook and count the released threads."
 
 
 def waitall_machine() -> Machine:
@@ -141,10 +142,10 @@ def waitall_set() -> tuple[list[str], list[str]]:
 
 @exercise(
     "08-waitall-recheck",
-    "<code>wait_all</code> waits for A <b>and</b> B (WaitAll) and is first in A's wait "
-    "list; <code>wait_any</code> waits for A alone. A is a synchronization event. The "
-    "instructor calls <code>KeSetEvent(A)</code>. Which threads does that call wake up "
-    "(released, or woken just to check again)? Answer with a list of names.",
+    "`wait_all` waits for A AND B (WaitAll) and is first in A's wait list; `wait_any` "
+    "waits for A alone. A is a synchronization event. The instructor calls "
+    "`KeSetEvent(A)`. Which threads does that call wake up (released, or woken just to "
+    "check again)? Answer with a list of names.",
     ["The docs say a synchronization event releases a single waiting thread. Which one "
      "returns from its wait?",
      "The kernel walks A's wait list from the head. A wait-all waiter it meets first is "
@@ -153,19 +154,19 @@ def waitall_set() -> tuple[list[str], list[str]]:
     LESSON)
 def waitall_recheck(answer):
     if isinstance(answer, str) or not hasattr(answer, "__iter__"):
-        return False, "answer with a list of thread names."
+        return False, "Answer with a list of thread names."
     given = set(answer)
     released, again = waitall_set()
     if given == set(released) | set(again):
-        return True, (f"{released[0]} is released and takes A; {', '.join(again)} is woken, "
+        return True, (f"`{released[0]}` is released and takes A; `{', '.join(again)}` is woken, "
                       "finds B not signaled, and waits again at the end of the list.")
     if given == set(released):
-        return False, ("that is the one thread released, as the docs say. The kernel wakes "
+        return False, ("That is the one thread released, as the docs say. The kernel wakes "
                        "one more thread for a moment. Look at the 'what happened' column.")
     if given == set(again):
-        return False, ("wait_all cannot return: B is not signaled. It is only woken to "
+        return False, ("`wait_all` cannot return: B is not signaled. It is only woken to "
                        "check again.")
-    return False, "use the names wait_all and wait_any."
+    return False, "Use the names wait_all and wait_any."
 
 
 def new_event_poll() -> int:
@@ -185,23 +186,23 @@ def new_event_poll() -> int:
 
 @exercise(
     "08-new-signaled",
-    "A driver creates a <b>new</b> event with <code>IoCreateSynchronizationEvent</code> "
-    "and at once polls it: <code>KeWaitForSingleObject(ev, Executive, KernelMode, False, "
-    "0)</code>. What status does the wait return?",
+    "A driver creates a NEW event with `IoCreateSynchronizationEvent` and at once polls "
+    "it: `KeWaitForSingleObject(ev, Executive, KernelMode, False, 0)`. What status does "
+    "the wait return?",
     ["KeInitializeEvent lets you choose the first state. Does IoCreateSynchronizationEvent?",
      "Read the Io page again: it says what state a new event gets."],
     "STATUS_SUCCESS (0): a new named event starts Signaled",
     LESSON)
 def new_signaled(answer):
     if not _number(answer):
-        return False, "answer with a status, for example STATUS_TIMEOUT."
+        return False, "Answer with a status, for example STATUS_TIMEOUT."
     right = new_event_poll()
     if answer == right:
         return True, ("STATUS_SUCCESS: the new event is Signaled, so the first wait passes "
                       "(and, on an auto-reset event, takes the signal). Clear it first if "
                       "that is not what you want.")
     if answer == STATUS_TIMEOUT:
-        return False, ("that is what most people expect. The Io pages say a new named event "
+        return False, ("That is what most people expect. The Io pages say a new named event "
                        "starts Signaled.")
     return False, f"{name_of(answer)} is not it; run the model."
 
@@ -236,23 +237,22 @@ def sync_on_notification() -> int:
 
 @exercise(
     "08-type-not-checked",
-    "Driver 1 created <code>\\BaseNamedObjects\\EvtsimShared</code> with "
-    "<code>IoCreateNotificationEvent</code>. Driver 2 then calls "
-    "<code>IoCreateSynchronizationEvent</code> with the same name. What is the "
-    "<code>Type</code> of the event driver 2 gets? Answer <code>NotificationEvent</code> "
-    "or <code>SynchronizationEvent</code>.",
+    "Driver 1 created `\\BaseNamedObjects\\EvtsimShared` with "
+    "`IoCreateNotificationEvent`. Driver 2 then calls `IoCreateSynchronizationEvent` "
+    "with the same name. What is the `Type` of the event driver 2 gets? Answer "
+    "`NotificationEvent` or `SynchronizationEvent`.",
     ["If the name exists, the Io call 'simply opens' it.",
      "Opening does not change an object, and the Io call does not compare types."],
     "NotificationEvent: driver 2 gets driver 1's event as it is",
     LESSON)
 def type_not_checked(answer):
     if not _number(answer) or answer not in (NotificationEvent, SynchronizationEvent):
-        return False, "answer NotificationEvent or SynchronizationEvent."
+        return False, "Answer NotificationEvent or SynchronizationEvent."
     if answer == sync_on_notification():
         return True, ("NotificationEvent. Driver 2 asked for auto reset but got manual "
                       "reset: its waits will no longer take the signal. Agree on the type "
                       "(and the name) in both drivers.")
-    return False, ("that is what driver 2 asked for, but the Io call does not check the "
+    return False, ("That is what driver 2 asked for, but the Io call does not check the "
                    "type of an existing event. It returns the event as it is.")
 
 
@@ -260,16 +260,15 @@ def type_not_checked(answer):
     "08-dispatch-stop-code",
     "A driver waits with a 1 ms timeout at DISPATCH_LEVEL. The Microsoft page forbids it "
     "but names no stop code. With Driver Verifier on, which bug check code stops the "
-    "machine? Answer with a number, for example <code>0x...</code>.",
-    ["Run <code>scenarios.build(\"trap_wait_at_dispatch\")</code> and look at "
-     "<code>m.bugcheck</code>.",
+    "machine? Answer with a number, for example `0x0A`.",
+    ["Run `scenarios.build(\"trap_wait_at_dispatch\")` and look at `m.bugcheck`.",
      "It is Driver Verifier's own stop code, DRIVER_VERIFIER_DETECTED_VIOLATION."],
     "0xC4",
     LESSON)
 def dispatch_stop_code(answer):
     from .. import scenarios
     if not _number(answer):
-        return False, "answer with a number, such as 0x0A."
+        return False, "Answer with a number, such as 0x0A."
     m = scenarios.build("trap_wait_at_dispatch")
     m.run()
     if answer == m.bugcheck.code:
@@ -282,7 +281,7 @@ def dispatch_stop_code(answer):
     if answer == 0x0A:
         return False, ("0xA (IRQL_NOT_LESS_OR_EQUAL) is a classic, but here Verifier checks "
                        "the rule and names it.")
-    return False, f"0x{answer:X} is not it; look at m.bugcheck."
+    return False, f"0x{answer:X} is not it; look at `m.bugcheck`."
 
 
 def open_and_wait(*accesses: int) -> list[tuple]:
@@ -315,17 +314,17 @@ def open_and_wait(*accesses: int) -> list[tuple]:
 
 @exercise(
     "08-generic-read",
-    "An app opens an event with <code>OpenEvent(GENERIC_READ, False, \"Ev\")</code> and "
-    "waits on it: <code>WAIT_FAILED</code>, <code>ERROR_ACCESS_DENIED</code>. Which right "
-    "must it <b>add</b> to GENERIC_READ so that the wait works? Answer with one constant.",
-    ["Print <code>access_names(granted)</code> for the GENERIC_READ handle. Which right "
-     "does a wait need?",
+    "An app opens an event with `OpenEvent(GENERIC_READ, False, \"Ev\")` and waits on "
+    "it: `WAIT_FAILED`, `ERROR_ACCESS_DENIED`. Which right must it ADD to GENERIC_READ so "
+    "that the wait works? Answer with one constant.",
+    ["Print `access_names(granted)` for the GENERIC_READ handle. Which right does a wait "
+     "need?",
      "ReactOS puts it into GENERIC_READ for events; Windows does not."],
     "SYNCHRONIZE",
     LESSON)
 def generic_read(answer):
     if not _number(answer):
-        return False, "answer with a constant, for example EVENT_QUERY_STATE."
+        return False, "Answer with a constant, for example EVENT_QUERY_STATE."
     granted, result, error = open_and_wait(GENERIC_READ | answer)[0]
     if result == WAIT_OBJECT_0:
         if answer == SYNCHRONIZE:
@@ -334,14 +333,14 @@ def generic_read(answer):
         if answer == GENERIC_EXECUTE:
             return True, ("GENERIC_EXECUTE works: for an event it maps to READ_CONTROL | "
                           "SYNCHRONIZE. Asking for SYNCHRONIZE itself says it more plainly.")
-        return True, (f"that works ({access_names(granted)}), but it asks for more than "
+        return True, (f"That works ({access_names(granted)}), but it asks for more than "
                       "the wait needs: SYNCHRONIZE alone is enough.")
     if answer in (EVENT_MODIFY_STATE, GENERIC_WRITE):
-        return False, ("that lets the app set the event, not wait on it. Windows does not "
+        return False, ("That lets the app set the event, not wait on it. Windows does not "
                        "put the wait right into generic write either.")
     if granted is None:
         return False, "OpenEvent refused that access."
-    return False, (f"the handle has {access_names(granted)}, and the wait still fails "
+    return False, (f"The handle has {access_names(granted)}, and the wait still fails "
                    f"({name_of(error, 'error')}).")
 
 

@@ -3,10 +3,12 @@
 A lesson that must show a driver routine or a scenario's threads does not type them
 again: it calls `show_source(fn)`, which reads the code the kit runs (inspect.getsource)
 and shows it as a Python block (Markdown in Jupyter, plain text elsewhere), from its
-`def` line: decorators are left out.
+`def` line: decorators are left out. `docstrings=False` leaves out the docstring too,
+for code whose docstring says what the run will show before the learner has answered.
 """
 from __future__ import annotations
 
+import ast
 import inspect
 import textwrap
 
@@ -21,6 +23,24 @@ def _without_decorators(text: str) -> str:
         if line.startswith(("def ", "async def ", "class ")):
             return "\n".join(lines[index:])
     return text
+
+
+def _without_docstring(text: str) -> str:
+    """The definition without the docstring of its first def or class."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    node = next((n for n in tree.body if isinstance(
+        n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))), None)
+    if node is None or not node.body:
+        return text
+    first = node.body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)):
+        return text
+    lines = text.splitlines()
+    return "\n".join(lines[: first.lineno - 1] + lines[first.end_lineno:])
 
 
 class Source:
@@ -40,8 +60,9 @@ class Source:
         return f"*From `{self.where}`:*\n\n```python\n{self.text}\n```"
 
 
-def show_source(*objects) -> Source:
-    """The source of functions or classes from the kit, one after another."""
+def show_source(*objects, docstrings: bool = True) -> Source:
+    """The source of functions or classes from the kit, one after another. With
+    `docstrings=False` each one is shown without its docstring."""
     if not objects:
         raise BadArgumentError("show_source takes at least one function or class")
     texts, places = [], []
@@ -53,7 +74,8 @@ def show_source(*objects) -> Source:
             module = inspect.getmodule(target)
         except (TypeError, OSError) as error:
             raise BadArgumentError(f"show_source: no source for {obj!r} ({error})") from None
-        texts.append(_without_decorators(textwrap.dedent(text).rstrip()))
+        text = _without_decorators(textwrap.dedent(text).rstrip())
+        texts.append(text if docstrings else _without_docstring(text))
         name = module.__name__ if module is not None else "?"
         if name not in places:
             places.append(name)
