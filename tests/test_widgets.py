@@ -434,7 +434,7 @@ def test_every_control_has_a_label_a_tooltip_and_a_place_in_the_tab_order():
         walk(widget)
     # lab 15 (toolbar 4, 4 per event, a Step per thread, download, upload), demo 5,
     # predict 2 (Reveal, Try again)
-    assert len(buttons) == 22
+    assert len(buttons) == 23           # Predict has Reveal, Try again and New question
     # lab: on event, policy, seed, code of; predict: a tick per waiter
     assert len(controls) == 4 + 3
     for control in buttons + controls:
@@ -588,7 +588,9 @@ def test_predict_says_what_was_right():
     answer = plain(wrong.answer.value)
     assert "It released: waiter1" in answer and "You ticked waiter2" in answer
     wrong.reveal_button.click()              # a second click is harmless
-    assert wrong.log_lines == ["Already revealed: click Try again to predict once more."]
+    after = plain(wrong.answer.value)           # the verdict stays, with a note under it
+    assert after.startswith(answer) and after.count("It released") == 1
+    assert after.strip().endswith("Already revealed: click Try again to predict once more.")
 
     broadcast = Predict(kind="notification", waiters=2)
     for box in broadcast.ticks.values():
@@ -665,3 +667,46 @@ def test_random_clicks_keep_model_and_view_consistent(name, actions):
         assert_lab_matches_machine(lab)
         assert lab.captured.outputs == ()
         assert not any("unexpected" in line for line in lab.log_lines), lab.log_lines
+
+
+def test_predict_asks_fresh_seeded_variants_and_the_same_seed_asks_the_same():
+    from evtsim.widgets import Predict
+
+    def questions(seed, n=5):
+        p = Predict(kind="synchronization", waiters=3, seed=seed)
+        asked = [(p.op, p.event.Type, tuple(p.candidates))]
+        for _ in range(n):
+            p.new_button.click()
+            asked.append((p.op, p.event.Type, tuple(p.candidates)))
+        return asked
+
+    first = questions(7)
+    assert first[0] == ("KeSetEvent", 1, ("waiter1", "waiter2", "waiter3"))
+    assert first == questions(7)
+    assert len(set(first)) > 2                       # the variants differ
+    assert {op for op, _, _ in first} <= {"KeSetEvent", "KePulseEvent"}
+
+
+def test_predict_reveals_a_variant_right_and_can_be_tried_again():
+    from evtsim.api.kernel import NotificationEvent
+    from evtsim.widgets import Predict
+    p = Predict(seed=11)
+    for _ in range(6):
+        p.new_button.click()
+        released = p.candidates if p.event.Type == NotificationEvent else p.candidates[:1]
+        for name in released:
+            p.ticks[name].value = True
+        p.reveal_button.click()
+        assert p.check() is True and list(p.released) == list(released)
+        p.again_button.click()
+        assert p.released is None and not p.reveal_button.disabled
+
+
+def test_predict_refuses_a_seed_that_is_not_a_number_or_comes_with_a_machine():
+    from evtsim.errors import BadArgumentError
+    from evtsim import scenarios
+    from evtsim.widgets import Predict
+    with pytest.raises(BadArgumentError, match="seed='x': give a whole number"):
+        Predict(seed="x")
+    with pytest.raises(BadArgumentError, match="not both"):
+        Predict(scenarios.build("notification_broadcast"), seed=1)

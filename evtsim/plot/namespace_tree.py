@@ -43,6 +43,9 @@ def namespace(machine, process=None, font_scale: float = 1.0) -> Figure:
     fs = 9 * font_scale
     height = max(2.5, 0.6 + 0.3 * max(rows, len(handles) + 2) * font_scale)
     fig = _new_figure(14 if process is not None else 9, height)
+    fig.alt = (f"Object namespace: {rows} directories and objects"
+               + (f", and {len(handles)} handles of {process.name}" if process is not None
+                  else "") + ".")
     ax = fig.add_axes([0.01, 0.01, 0.6 if process is not None else 0.98, 0.93])
     ax.set_axis_off()
     ax.set_title("Object namespace", loc="left", fontsize=fs * 1.2)

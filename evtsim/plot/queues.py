@@ -25,6 +25,8 @@ def wait_queues(machine_or_trace, at: int | None = None, font_scale: float = 1.0
     waiting = list(q.waiting.items())
     height = 1.2 + 0.55 * (rows + len(waiting) + 1) * font_scale
     fig = _new_figure(10, height)
+    fig.alt = (f"Wait queues. Objects with waiters: {len(q.objects)}. Waiting threads: "
+               f"{len(waiting)}.")
     ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
     ax.set_axis_off()
     fs = 10 * font_scale

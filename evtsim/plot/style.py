@@ -80,13 +80,25 @@ def _palette(palette) -> dict:
 
 class NotebookFigure(Figure):
     """A Figure that shows itself as a picture in a notebook even without
-    `%matplotlib inline` (we never touch pyplot's global state)."""
+    `%matplotlib inline` (we never touch pyplot's global state).
+
+    In a notebook it is an `<img>` with alternative text (`alt`, which each picture
+    sets to say what it shows), so a screen reader can say it too."""
+
+    alt = "A picture drawn by evtsim."
 
     def _repr_png_(self) -> bytes:
         import io
         buffer = io.BytesIO()
         self.savefig(buffer, format="png")
         return buffer.getvalue()
+
+    def _repr_html_(self) -> str:
+        import base64
+        import html
+        data = base64.b64encode(self._repr_png_()).decode("ascii")
+        return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
+                f'style="max-width:100%">')
 
 
 def _new_figure(width, height) -> Figure:

@@ -183,6 +183,7 @@ class Timeline:
         if not self._made:
             self._make_artists()
         self._draw(model)
+        self.figure.alt = _alt_text(model)
         return self.figure
 
     _source = None
@@ -449,6 +450,15 @@ class Timeline:
         imsave(buffer, np.asarray(self.figure.canvas.buffer_rgba()), format="png")
         return buffer.getvalue()
 
+
+
+def _alt_text(model) -> str:
+    """What the picture shows, in one sentence for a screen reader."""
+    threads = [lane.name for lane in model.lanes if lane.kind == "thread"]
+    events = [lane.name for lane in model.lanes if lane.kind == "event"]
+    return (f"Timeline: threads {', '.join(threads) or 'none'}; events "
+            f"{', '.join(events) or 'none'}; {len(model.arrows)} release arrows; "
+            f"now at {time_us(model.time)}.")
 
 
 def timeline(machine_or_trace, **options) -> Figure:

@@ -72,7 +72,10 @@ class TextTimeline(str):
                 if self.footer else "")
         cut = (f" It shows the last {len(rows):,} of {len(self.rows):,} steps: print() "
                f"shows them all." if len(rows) < len(self.rows) else "")
-        return (f'<div class="evtsim-text-timeline" style="{_BOX}">{_STYLE}'
+        # tabindex: a region that scrolls must take the keyboard's focus (axe-core's
+        # scrollable-region-focusable rule), so arrow keys scroll it
+        return (f'<div class="evtsim-text-timeline" style="{_BOX}" tabindex="0" '
+                f'role="region" aria-label="Text log of the run">{_STYLE}'
                 f'<table style="{_TABLE}"><caption>The run as text: one row per step. '
                 "Each thread's column says what it does after the step; each event's "
                 f"column says its state.{esc(cut)}</caption>"

@@ -141,7 +141,9 @@ class EventLab(Panel):
         entry = scenarios.get(name)
         return (f"<h3 style='margin:4px 0'>{esc(entry.title)}</h3>"
                 f"<div><small>{esc(entry.source)}</small></div>"
-                f"<div><i>What to look for:</i> {esc(entry.outcome)}</div>")
+                # closed until the learner opens it: it tells what the run will show
+                f"<details><summary><i>What the run shows</i> (open it after you have "
+                f"tried)</summary>{esc(entry.outcome)}</details>")
 
     @property
     def timeline(self):

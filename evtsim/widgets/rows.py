@@ -135,7 +135,8 @@ def routine_html(thread) -> str:
         rows.append(f"  \u21b3 now {esc(routine.inner)}")
     head = (f"<b>{esc(thread.name)}</b> runs <code>{esc(routine.name)}</code>; "
             f"\u25b6 marks the line it will run next ({esc(thread.state)}).")
-    return (f'<div class="evtsim-routine">{head}<pre style="font-size:85%;margin:2px 0;'
+    return (f'<div class="evtsim-routine">{head}<pre tabindex="0" aria-label="Code of '
+            f'{esc(thread.name)}" style="font-size:85%;margin:2px 0;white-space:pre;'
             f'max-height:18em;overflow:auto;line-height:1.35">' + "\n".join(rows)
             + "</pre></div>")
 

@@ -134,10 +134,17 @@ class Predict(Panel):
     what was right. Try again puts the question back as it was (the machine is built
     again), so the learner can predict once more. `check()` is True when the ticks
     matched.
+
+    With a `seed` (and no machine), New question asks a fresh variant after the first
+    question: the event's type, the number of waiters and the call (KeSetEvent or
+    KePulseEvent) are drawn from the seed, as OSTEP's homework does with `-s`; the same
+    seed always gives the same questions.
     """
 
+    VARIANT_OPS = ("KeSetEvent", "KePulseEvent")
+
     def __init__(self, machine=None, event=None, op="KeSetEvent", *, kind="synchronization",
-                 waiters=3):
+                 waiters=3, seed=None):
         super().__init__()
         self._init_panel()
         if op not in OPS:
@@ -148,21 +155,25 @@ class Predict(Panel):
         if machine is not None and not isinstance(machine, Machine):
             raise BadArgumentError(f"Predict takes a Machine whose threads wait (or none), "
                                    f"not {type(machine).__name__}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise BadArgumentError(f"seed={seed!r}: give a whole number (or leave it out)")
+        if seed is not None and machine is not None:
+            raise BadArgumentError("seed draws Predict's own questions: give a seed or a "
+                                   "machine, not both")
+        self.seed, self.variant = seed, 0
         self.op = op
         self._again = self._how_to_build(machine, kind, _count(waiters))
         self.machine = machine if machine is not None else self._again()
         self.event = self._find_event(self.machine, event)
         self._wanted = self.event.name
-        ev = self.event
-        self.candidates = [t.name for t in ev.waiters()]
-        self.question = W.HTML(
-            f"<b>{esc(ev.name)}</b> is a {esc(type_words(ev))}, "
-            f"{state_badge(ev)}, waiters in order: {esc(waiters_text(ev))}.<br>"
-            f"The instructor calls <code>{op}({esc(ev.name)})</code>. "
-            f"Which threads will it release? Tick them, then Reveal.")
-        self.ticks = {name: W.Checkbox(description=name, value=False, indent=False,
-                                       tooltip=f"Tick if you think {name} is released")
-                      for name in self.candidates}
+        self.question = W.HTML()
+        self.ticks_box = W.HBox(layout=W.Layout(flex_flow="row wrap"))
+        self.new_button = button("New question", "Ask a fresh variant: another event "
+                                 "type, number of waiters or call", "random")
+        self.new_button.on_click(self._on_new)
+        self.new_button.disabled = seed is None
+        if seed is None:
+            self.new_button.tooltip = "New question needs Predict(seed=...)"
         self.reveal_button = button("Reveal", "Make the call and compare with your ticks",
                                     "eye")
         self.reveal_button.on_click(self._on_reveal)
@@ -176,10 +187,53 @@ class Predict(Panel):
         self.answer = W.HTML()
         self.released = None
         self.tries = 0
-        self.children = [self.question, W.HBox(list(self.ticks.values()),
-                                               layout=W.Layout(flex_flow="row wrap")),
-                         W.HBox([self.reveal_button, self.again_button]),
-                         self.answer, self.log_box, self.captured]
+        self._pose()
+        self.children = [self.question, self.ticks_box,
+                         W.HBox([self.reveal_button, self.again_button, self.new_button]),
+                         self.answer, self.captured]          # it says all in `answer`
+
+    def say(self, text: str) -> None:
+        """Predict has no log: what it has to say goes under its answer."""
+        self.answer.value += f'<div role="status">{esc(text)}</div>'
+
+    @classmethod
+    def _variant(cls, seed: int) -> tuple[str, int, str]:
+        """The question that `seed` draws: (event type, number of waiters, call)."""
+        import random
+        rng = random.Random(seed)
+        return (rng.choice(("notification", "synchronization")), rng.randint(2, 5),
+                rng.choice(cls.VARIANT_OPS))
+
+    def _pose(self) -> None:
+        """Show the question for the current machine and event, with fresh ticks."""
+        ev = self.event
+        self.candidates = [t.name for t in ev.waiters()]
+        self.question.value = (
+            f"<b>{esc(ev.name)}</b> is a {esc(type_words(ev))}, "
+            f"{state_badge(ev)}, waiters in order: {esc(waiters_text(ev))}.<br>"
+            f"The instructor calls <code>{self.op}({esc(ev.name)})</code>. "
+            f"Which threads will it release? Tick them, then Reveal.")
+        self.ticks = {name: W.Checkbox(description=name, value=False, indent=False,
+                                       tooltip=f"Tick if you think {name} is released")
+                      for name in self.candidates}
+        self.ticks_box.children = list(self.ticks.values())
+        self.released = None
+        self.reveal_button.disabled = False
+        self.again_button.disabled = True
+        self.answer.value = ""
+
+    @guarded
+    def _on_new(self, _button=None):
+        if self.seed is None:
+            self.say(self.new_button.tooltip)
+            return
+        self.variant += 1
+        kind, waiters, self.op = self._variant(self.seed + self.variant)
+        self._again = self._how_to_build(None, kind, waiters)
+        self.machine = self._again()
+        self.event = self._find_event(self.machine, None)
+        self._wanted = self.event.name
+        self._pose()
 
     @staticmethod
     def _how_to_build(machine, kind, waiters):
@@ -252,9 +306,11 @@ class Predict(Panel):
         lines = [("\u2714 Right!" if right else "\u2716 Not quite.")
                  + f" It released: {', '.join(released) or 'nobody'}." + why]
         if missed:
-            lines.append(f"You did not tick {', '.join(missed)}, but it was released.")
+            lines.append(f"You did not tick {', '.join(missed)}, but "
+                         f"{'it was' if len(missed) == 1 else 'they were'} released.")
         if wrong:
-            lines.append(f"You ticked {', '.join(wrong)}, but it still waits.")
+            lines.append(f"You ticked {', '.join(wrong)}, but "
+                         f"{'it still waits' if len(wrong) == 1 else 'they still wait'}.")
         colour = GREEN if right else VERMILLION
         self.answer.value = (f'<div role="status" style="border:2px solid {colour};'
                              f'padding:4px 8px">' + "<br>".join(esc(x) for x in lines)
