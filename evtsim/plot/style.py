@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from ..errors import BadArgumentError
 from ..timeline.marks import MARK_TEXTS
+from ..timeline.svg_layout import COLOURS
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -19,16 +20,7 @@ OKABE_ITO = {
 }
 
 PALETTES = {
-    "okabe-ito": {
-        "running_kernel": OKABE_ITO["blue"], "running_user": OKABE_ITO["orange"],
-        "ready": OKABE_ITO["sky"], "waiting": OKABE_ITO["vermillion"],
-        "waiting_face": "#FBE3D6", "signaled": OKABE_ITO["green"],
-        "not_signaled": "#7F7F7F", "arrow": OKABE_ITO["black"],
-        "recheck": OKABE_ITO["purple"], "user_tint": "#FBE6BC", "group_tint": "#F2F2F2",
-        "cursor": OKABE_ITO["black"], "bugcheck": OKABE_ITO["vermillion"],
-        "marker": OKABE_ITO["black"], "timeout": OKABE_ITO["vermillion"],
-        "pulse": OKABE_ITO["purple"], "text": "#000000",
-    },
+    "okabe-ito": dict(COLOURS),       # the SVG timeline's roles: one palette
     "grey": {
         "running_kernel": "#404040", "running_user": "#8C8C8C", "ready": "#C8C8C8",
         "waiting": "#000000", "waiting_face": "#FFFFFF", "signaled": "#595959",

@@ -15,7 +15,7 @@ import re
 
 from .marks import MARK_TEXTS, NOW_TEXT, SPAN_TEXTS
 
-# The Okabe-Ito roles of evtsim.plot's "okabe-ito" palette (tests check they agree).
+# Colour roles in the Okabe-Ito colours (evtsim.plot's "okabe-ito" palette is this one).
 COLOURS = {
     "running_kernel": "#0072B2", "running_user": "#E69F00", "ready": "#56B4E9",
     "waiting": "#D55E00", "waiting_face": "#FBE3D6", "signaled": "#009E73",
