@@ -169,7 +169,7 @@ def test_the_rerun_test_would_see_a_check_cell_that_depends_on_another_cell():
         new_code_cell('ex = get("01-sync-released")'),
         new_code_cell('ex.check(["w1"])'),
     ])
-    first, again = run_all_then_again(nb, [1])
+    first, again, _ = run_all_then_again(nb, [1])
     assert "Right" in first[1] and "Right" not in again[1]
 
 
