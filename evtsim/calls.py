@@ -13,7 +13,10 @@ module sits below both, so neither imports the other to speak the protocol.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from functools import wraps
+from types import FrameType
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from .errors import BadArgumentError, is_evtsim_frame
 from .records import describe
@@ -23,8 +26,12 @@ BLOCKED = object()
 FOREVER = float("inf")
 
 # The thread whose own code is running right now (set while its generator runs), so
-# that objects such as DriverWorks' KEvent can make calls for it.
-running = None
+# that objects such as DriverWorks' KEvent can make calls for it. (A scheduler.Thread:
+# that module is in a layer above this one.)
+running: Any = None
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Call:
@@ -33,7 +40,8 @@ class Call:
     __slots__ = ("name", "impl", "surface", "args", "kwargs", "line", "filename",
                  "deadline")
 
-    def __init__(self, name, impl, surface, args, kwargs, line, filename):
+    def __init__(self, name: str, impl: Callable[..., Any], surface: Any, args: tuple,
+                 kwargs: dict[str, Any], line: int, filename: str) -> None:
         self.name = name
         self.impl = impl
         self.surface = surface
@@ -41,9 +49,10 @@ class Call:
         self.kwargs = kwargs
         self.line = line
         self.filename = filename
-        self.deadline = None        # absolute timeout, fixed the first time a wait runs
+        # absolute timeout, fixed the first time a wait runs
+        self.deadline: int | float | None = None
 
-    def run(self):
+    def run(self) -> Any:
         return self.impl(self.surface, *self.args, **self.kwargs)
 
     def __repr__(self) -> str:
@@ -63,14 +72,16 @@ class Nested:
 
     __slots__ = ("routine", "args", "on_return", "label")
 
-    def __init__(self, routine, args, on_return, label: str):
+    def __init__(self, routine: Callable[..., Any], args: tuple,
+                 on_return: Callable[[Any], Any], label: str) -> None:
         self.routine = routine
         self.args = args
         self.on_return = on_return
         self.label = label
 
 
-def new_call(surface, name, impl, args, frame, kwargs=None) -> Call:
+def new_call(surface: Any, name: str, impl: Callable[..., Any], args: tuple, frame: FrameType,
+             kwargs: dict[str, Any] | None = None) -> Call:
     """A call made on the learner's behalf (by a helper class) at `frame`'s line."""
     call = Call(name, impl, surface, args, kwargs or {}, frame.f_lineno,
                 frame.f_code.co_filename)
@@ -78,13 +89,13 @@ def new_call(surface, name, impl, args, frame, kwargs=None) -> Call:
     return call
 
 
-def value_call(name: str, value, surface, frame) -> Call:
+def value_call(name: str, value: object, surface: Any, frame: FrameType) -> Call:
     """A step that does nothing but hand `value` back (for yielded pure helpers)."""
     return Call(name, lambda _surface: value, surface, (), {}, frame.f_lineno,
                 frame.f_code.co_filename)
 
 
-def learner_frame(depth: int = 1):
+def learner_frame(depth: int = 1) -> FrameType:
     """Where the learner's code is making a call: the running thread's own generator
     frame (scenario code counts as learner code), else the nearest frame outside evtsim."""
     thread = running
@@ -97,26 +108,37 @@ def learner_frame(depth: int = 1):
     return frame
 
 
-def helper(fn):
+def helper(fn: Callable[P, R]) -> Callable[P, R]:
     """A pure helper (a macro in C): it runs at once, and a wrong number of arguments
     is explained rather than left as Python's TypeError."""
     @wraps(fn)
-    def checked(*args, **kwargs):
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except TypeError as error:
-            if error.__traceback__.tb_next is not None:
+            here = error.__traceback__
+            if here is not None and here.tb_next is not None:
                 raise
             raise BadArgumentError(f"{fn.__name__}: {error}") from None
     return checked
 
 
-def syscall(impl):
+class Routine(Protocol):
+    """What `syscall` makes of a method: calling it makes a Call (or, on an immediate
+    surface, runs it at once); `impl` is the method itself, which runs the call."""
+
+    impl: Callable[..., Any]
+    is_syscall: bool
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def syscall(impl: Callable[..., Any]) -> Routine:
     """Make `impl(self, ...)` a call factory: it returns a Call instead of running."""
     name = impl.__name__
 
     @wraps(impl)
-    def make_call(self, *args, **kwargs):
+    def make_call(self: Any, *args: Any, **kwargs: Any) -> Any:
         if self.immediate:
             return self.machine.call_now(self, name, impl, args, kwargs)
         frame = sys._getframe(1)
@@ -125,10 +147,11 @@ def syscall(impl):
         self.thread.unyielded.append(call)
         return call
 
-    make_call.impl = impl
-    make_call.is_syscall = True
-    return make_call
+    routine = cast(Routine, make_call)      # the function, with the two marks below
+    routine.impl = impl
+    routine.is_syscall = True
+    return routine
 
 
-__all__ = ["BLOCKED", "FOREVER", "Call", "Nested", "new_call", "value_call", "learner_frame", "helper", "syscall",
-           "running"]
+__all__ = ["BLOCKED", "FOREVER", "Call", "Nested", "Routine", "new_call", "value_call",
+           "learner_frame", "helper", "syscall", "running"]

@@ -6,6 +6,7 @@
     evtsim replay FILE [--text] [--png F] [--svg F] [--perfetto F]
     evtsim lab [JupyterLab arguments]             JupyterLab on the notebooks
     evtsim explore NAME [--strategy S] [--param k=v ...]   every schedule (evtsim.explore)
+    evtsim --version                              the kit's version
 
 `run` prints the text timeline unless it writes a file (add --text to get both).
 Mistakes (an unknown scenario or parameter, a bad trace file) print one line starting
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 from .errors import EvtsimError
+from .version import __version__
 
 EXIT_USAGE = 2
 
@@ -37,6 +39,7 @@ class _Usage(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="evtsim", description="Windows kernel event objects, simulated.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("list", help="list the scenarios")
 
@@ -196,6 +199,9 @@ def main(argv=None, out=None) -> int:
             from .explore import main as explore
             return explore(argv[1:], out)
         args = parser.parse_args(argv)
+        if args.version:
+            print(f"evtsim {__version__}", file=out)
+            return 0
         if args.command is None:
             parser.print_help(out)
             return EXIT_USAGE

@@ -11,6 +11,7 @@ from types import GeneratorType
 
 from . import dispatcher
 from .errors import BugCheckSignal, EvtsimError, MissingYieldError
+from .observed import MachineState
 from .reports import explain_error
 from .scheduler import KDPC, TERMINATED, Thread
 
@@ -22,17 +23,15 @@ class _Clock:
     kind = "clock"
     state = None
 
-    def __init__(self, machine):
+    def __init__(self, machine: MachineState) -> None:
         self.process = machine.system
 
 
-
-
-class Deferred:
+class Deferred(MachineState):
     """The deferred part of Machine (a mixin: it works on Machine's state)."""
 
     # --- timers and DPCs --------------------------------------------------------------
-    def _expire(self, action: str, payload) -> None:
+    def _expire(self, action: str, payload: tuple) -> None:
         target, generation = payload
         if not self._timer_live(action, payload):
             return
@@ -52,7 +51,7 @@ class Deferred:
             self.insert_dpc(timer.dpc, self.time, None)
         self._record(_Clock(self), "TimerExpired", (timer,), None, None, None)
 
-    def insert_dpc(self, dpc: KDPC, argument1, argument2) -> bool:
+    def insert_dpc(self, dpc: KDPC, argument1: object, argument2: object) -> bool:
         if dpc.queued:
             return False
         dpc.queued = True
@@ -81,6 +80,7 @@ class Deferred:
         self._advance(thread, None)
         while thread.state != TERMINATED and not self.bugcheck:
             call = thread.next_call
+            assert call is not None, "a DPC that has not ended has a call to make"
             note = None
             try:
                 try:

@@ -20,9 +20,13 @@ The module knows threads only through a small duck-typed protocol (`unwait`,
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from .status import (STATUS_ALERTED, STATUS_KERNEL_APC, STATUS_USER_APC,
-                     STATUS_WAIT_0)
+from .status import STATUS_ALERTED, STATUS_KERNEL_APC, STATUS_USER_APC, STATUS_WAIT_0
+
+if TYPE_CHECKING:
+    from .namespace import ObjectHeader
 
 # Event and timer types (wdm.h EVENT_TYPE / TIMER_TYPE).
 NotificationEvent = 0
@@ -48,7 +52,7 @@ class WaitBlock:
 
     __slots__ = ("thread", "obj", "key", "wait_type")
 
-    def __init__(self, thread, obj, key: int, wait_type: int):
+    def __init__(self, thread: Any, obj: DispatcherObject, key: int, wait_type: int) -> None:
         self.thread = thread
         self.obj = obj
         self.key = key
@@ -68,9 +72,9 @@ class DispatcherObject:
     __slots__ = ("machine", "name", "SignalState", "wait_list", "Type", "header",
                  "created_state", "created_seq", "__weakref__")
 
-    def __init__(self, machine, name: str, type_: int, state: int):
+    def __init__(self, machine: Any, name: str, type_: int, state: int) -> None:
         self.machine = machine
-        self.header = None          # an ObjectHeader once the object manager owns it
+        self.header: ObjectHeader | None = None    # once the object manager owns it
         self.name = name
         self.Type = type_
         self.SignalState = 1 if state else 0
@@ -102,7 +106,8 @@ class DispatcherObject:
         return found
 
     def __repr__(self) -> str:
-        return f"<{self.kind} {self.name} state={self.SignalState} waiters={len(self.wait_list)}>"
+        return (f"<{self.kind} {self.name} state={self.SignalState} "
+                f"waiters={len(self.wait_list)}>")
 
 
 class KEVENT(DispatcherObject):
@@ -127,11 +132,11 @@ class KTIMER(DispatcherObject):
     kind = "KTIMER"
     __slots__ = ("due", "period", "dpc", "generation")
 
-    def __init__(self, machine, name: str, type_: int):
+    def __init__(self, machine: Any, name: str, type_: int) -> None:
         super().__init__(machine, name, type_, 0)
-        self.due = None          # absolute virtual time while set, else None
+        self.due: int | None = None      # absolute virtual time while set, else None
         self.period = 0
-        self.dpc = None
+        self.dpc: Any = None     # a scheduler.KDPC (that module imports this one)
         self.generation = 0      # bumps on every set/cancel so stale expiries are ignored
 
 
@@ -206,7 +211,7 @@ def reset(obj: DispatcherObject) -> int:
     return previous
 
 
-def try_satisfy(objects, wait_type: int):
+def try_satisfy(objects: Sequence[DispatcherObject], wait_type: int) -> int | None:
     """One check of a wait's objects; on success consume and return the status.
 
     Wait-any returns STATUS_WAIT_0 + the lowest signaled index and consumes only that
@@ -226,7 +231,7 @@ def try_satisfy(objects, wait_type: int):
     return STATUS_WAIT_0
 
 
-def check_alertable(thread, wait_mode: int, alertable: bool):
+def check_alertable(thread: Any, wait_mode: int, alertable: bool) -> int | None:
     """The alert/APC part of a wait pass (KiCheckAlertability); None to go on waiting."""
     if alertable:
         if thread.alerted[wait_mode]:
@@ -243,7 +248,8 @@ def check_alertable(thread, wait_mode: int, alertable: bool):
     return None
 
 
-def enqueue(thread, objects, wait_type: int) -> list[WaitBlock]:
+def enqueue(thread: Any, objects: Sequence[DispatcherObject],
+            wait_type: int) -> list[WaitBlock]:
     """Put a thread at the tail of each object's wait list."""
     blocks = []
     for key, obj in enumerate(objects):
@@ -253,7 +259,7 @@ def enqueue(thread, objects, wait_type: int) -> list[WaitBlock]:
     return blocks
 
 
-def dequeue(blocks: list[WaitBlock]) -> None:
+def dequeue(blocks: Sequence[WaitBlock]) -> None:
     """Take a thread's wait blocks off every wait list they are on."""
     for wb in blocks:
         wait_list = wb.obj.wait_list

@@ -26,6 +26,7 @@ the stepping thread is back in the ready queue.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from .errors import EvtsimError
 
@@ -70,8 +71,8 @@ def _label(obj) -> str:
 
 def _check_counts(machine) -> int:
     """Handle and pointer counts; returns how many items it visited."""
-    handles: Counter = Counter()
-    objects: dict[int, object] = {}
+    handles: Counter[int] = Counter()
+    objects: dict[int, Any] = {}        # by id: everything with an object header
     visited = 0
     for process in machine.processes:
         for value, entry in process.handles:
@@ -229,5 +230,6 @@ class InvariantChecker:
         check(machine)
 
 
-__all__ = ["InvariantChecker", "check", "stats", "InvariantViolation", "INVARIANTS", "HANDLE_COUNT", "POINTER_COUNT",
-           "WAIT_LISTS", "SIGNALED_WITH_WAITERS", "SIGNAL_STATE", "READY_QUEUE"]
+__all__ = ["InvariantChecker", "check", "stats", "InvariantViolation", "INVARIANTS",
+           "HANDLE_COUNT", "POINTER_COUNT", "WAIT_LISTS", "SIGNALED_WITH_WAITERS",
+           "SIGNAL_STATE", "READY_QUEUE"]

@@ -21,13 +21,25 @@ STATUS_INVALID_DEVICE_REQUEST, as on Windows.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from .calls import Nested, value_call
 from .dispatcher import KEVENT, KernelMode, NotificationEvent, WaitAny
 from .errors import BadArgumentError, BugCheckSignal
-from .objects import ObjectHeader, ObjectType, IoDeviceObjectType, IoFileObjectType
-from .status import (READ_CONTROL, STANDARD_RIGHTS_ALL, STATUS_CANCELLED,
-                     STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, STATUS_SUCCESS,
-                     SYNCHRONIZE)
+from .objects import IoDeviceObjectType, IoFileObjectType, ObjectHeader, ObjectType
+from .scheduler import Thread
+from .status import (
+    READ_CONTROL,
+    STANDARD_RIGHTS_ALL,
+    STATUS_CANCELLED,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_PENDING,
+    STATUS_SUCCESS,
+    SYNCHRONIZE,
+)
+
+R = TypeVar("R")
 
 IRP_MJ_CREATE = 0x00
 IRP_MJ_CLOSE = 0x02
@@ -88,12 +100,12 @@ class DRIVER_OBJECT:
         self.MajorFunction = MajorFunctionTable()
         self.DriverUnload = None
         self.devices: list[DEVICE_OBJECT] = []
-        self.DriverExtension = {}
-        self.status = None              # what DriverEntry returned, once it has
-        self.entry_thread = None
+        self.DriverExtension: dict[str, Any] = {}
+        self.status: Any = None         # what DriverEntry returned, once it has
+        self.entry_thread: Thread | None = None
 
     @property
-    def DeviceObject(self):
+    def DeviceObject(self) -> DEVICE_OBJECT | None:
         return self.devices[0] if self.devices else None
 
     def __repr__(self) -> str:
@@ -212,10 +224,11 @@ class ThreadObject(KEVENT):
 
     kind = "Thread"
     __slots__ = ("thread",)
+    thread: Thread
 
 
 # --- sending IRPs -------------------------------------------------------------------------
-def default_routine(major: int):
+def default_routine(major: int) -> Callable[[Any, DEVICE_OBJECT, IRP], int]:
     """What runs when a driver set no routine for `major`."""
     def complete(k, device, irp):
         irp.IoStatus.Status = (STATUS_SUCCESS if major in (IRP_MJ_CREATE, IRP_MJ_CLEANUP,
@@ -275,7 +288,8 @@ def complete_irp(irp: IRP) -> None:
         dispatcher.signal(irp.done)
 
 
-def close_file_chain(machine, thread, file_object: FILE_OBJECT, result):
+def close_file_chain(machine: Any, thread: Thread, file_object: FILE_OBJECT,
+                     result: object) -> Nested:
     """After the last handle to a file object closes: IRP_MJ_CLEANUP, then IRP_MJ_CLOSE."""
     device = file_object.DeviceObject
 
@@ -287,7 +301,7 @@ def close_file_chain(machine, thread, file_object: FILE_OBJECT, result):
     return send(machine, thread, cleanup, after_cleanup)
 
 
-def cancel_irp(machine, thread, irp: IRP, result):
+def cancel_irp(machine: Any, thread: Thread, irp: IRP, result: R) -> R | Nested:
     """IoCancelIrp: set Cancel and run the cancel routine (if any) in `thread`."""
     irp.Cancel = True
     routine, irp.CancelRoutine = irp.CancelRoutine, None

@@ -10,14 +10,16 @@ I/O, so a run is a pure function of the scenario, the policy and the seed.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from types import GeneratorType
+from typing import Any
 
 from . import dispatcher
+from .api.base import Surface
 from .api.kernel import KernelApi
 from .api.win32 import Win32Api
 from .calls import Call
 from .deferred import Deferred
-from .observed import Observed
 from .errors import (
     BadArgumentError,
     BugCheckError,
@@ -26,7 +28,8 @@ from .errors import (
     ProtocolError,
 )
 from .io import DRIVER_OBJECT
-from .objects import ObjectManager
+from .objects import Directory, ObjectManager
+from .observed import Observed
 from .process import Process
 from .protocol import ThreadProtocol
 from .records import Trace, describe
@@ -59,9 +62,23 @@ def _as_generator(value):
 class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
     """A booted Windows machine with one CPU, run in virtual time."""
 
+    # What a scenario or exercise that builds a machine leaves on it for lessons and
+    # checks to read (evtsim.scenarios, evtsim.exercises): only such machines have them.
+    evtdemo: Any                # the EvtDemo driver
+    hardware: Any               # the shared device of the hardware-lock patterns
+    tip: dict[str, Any]
+    named: dict[str, Any]
+    boot: dict[str, Any]
+    shared: dict[str, Any]
+    seen: dict[str, Any]
+    leak: dict[str, Any]
+    jobs: list[str]
+    done: list[str]
+    items: list[str]
+
     def __init__(self, policy: str | Policy = "round_robin", seed: int = 0, *,
                  boot: bool = True, step_time: int = 10, trace: bool = True,
-                 debug: bool = False, namespace: str = "modern"):
+                 debug: bool = False, namespace: str = "modern") -> None:
         if isinstance(policy, str):
             if policy not in POLICIES:
                 raise BadArgumentError(
@@ -144,14 +161,16 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         ob.make_link(bno, "Global", r"\BaseNamedObjects")
         ob.make_link(bno, "Local", r"\BaseNamedObjects")
         if self.namespace == "modern":
-            links = ob.make_directory(ob.directory_at(r"\Sessions"), "BNOLINKS")
+            sessions = ob.directory_at(r"\Sessions")
+            assert sessions is not None, "the object manager makes \\Sessions at boot"
+            links = ob.make_directory(sessions, "BNOLINKS")
             links.read_only = True
             ob.make_link(links, "0", r"\BaseNamedObjects")
             ob.make_link(bno, "Session", r"\Sessions\BNOLINKS")
         for process in self.processes:
             self.session_directory(process.session)
 
-    def session_directory(self, session: int):
+    def session_directory(self, session: int) -> Directory | None:
         """The BaseNamedObjects directory of a session, made on first use."""
         if not self.win32_started:
             return None
@@ -160,6 +179,7 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         if session == 0 or self.namespace == "nt4":
             return bno
         sessions = ob.directory_at(r"\Sessions")
+        assert sessions is not None, "the object manager makes \\Sessions at boot"
         path = rf"\Sessions\{session}\BaseNamedObjects"
         existing = ob.directory_at(path)
         if existing is not None:
@@ -168,11 +188,13 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         ob.make_link(own, "Global", r"\BaseNamedObjects")
         ob.make_link(own, "Local", path)
         ob.make_link(own, "Session", r"\Sessions\BNOLINKS")
-        ob.make_link(ob.directory_at(r"\Sessions\BNOLINKS"), str(session), path)
+        links = ob.directory_at(r"\Sessions\BNOLINKS")
+        assert links is not None, "start_win32 made it"
+        ob.make_link(links, str(session), path)
         return own
 
     @property
-    def objects(self):
+    def objects(self) -> ObjectManager:
         """The object namespace: print it to see the tree."""
         return self.ob
 
@@ -216,7 +238,7 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         """Every dispatcher object, in creation order (for views and replay)."""
         self.dispatcher_objects.append(obj)
 
-    def find(self, name: str):
+    def find(self, name: str) -> Any:
         """The thread or dispatcher object with this label, or None."""
         for obj in self.dispatcher_objects:
             if obj.name == name:
@@ -244,7 +266,8 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         except Exception as error:
             self._thread_names.discard(name)
             surface = "k" if mode == dispatcher.KernelMode else "api"
-            if isinstance(error, TypeError) and error.__traceback__.tb_next is None:
+            here = error.__traceback__
+            if isinstance(error, TypeError) and here is not None and here.tb_next is None:
                 raise BadArgumentError(                  # the call itself did not fit
                     f"{base} cannot take these arguments: {error}. A thread function "
                     f"takes its API first, then the extra arguments you pass, like "
@@ -277,7 +300,8 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
             return KernelApi(self, thread)
         return Win32Api(self, thread)
 
-    def driver(self, name: str, entry, max_steps: int = 10_000):
+    def driver(self, name: str, entry: Callable[..., Any],
+               max_steps: int = 10_000) -> DRIVER_OBJECT:
         """Load a driver: run `entry(k, driver)` (DriverEntry) in the System process.
 
         DriverEntry runs at once, to its end, before anything else moves; if it has to
@@ -366,6 +390,7 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
             dispatcher.dequeue(thread.wait_blocks)
             thread.wait_blocks = ()
             thread.wait_generation += 1
+            assert thread.wait is not None, "a waiting thread has a wait"
             release = getattr(thread.wait.translate, "releases_references", None)
             if release is not None:
                 release()
@@ -397,11 +422,13 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         self._notify("bugcheck", self.bugcheck)
 
     def _crashed_message(self) -> str:
+        assert self.bugcheck is not None, "asked only once the machine has crashed"
         return (f"The machine has crashed (bug check 0x{self.bugcheck.code:X}, "
                 f"{self.bugcheck.name}); build a new Machine to go on.")
 
     # --- the immediate surface (m.kernel) ---------------------------------------------
-    def call_now(self, surface, name: str, impl, args, kwargs):
+    def call_now(self, surface: Surface, name: str, impl: Callable[..., Any], args: tuple,
+                 kwargs: dict[str, Any]) -> Any:
         """Run a routine at once for the instructor and record it in the trace."""
         if self.bugcheck:
             raise MachineStateError(self._crashed_message())
@@ -410,7 +437,8 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         try:
             result = impl(surface, *args, **kwargs)
         except TypeError as error:
-            if error.__traceback__.tb_next is not None:
+            here = error.__traceback__
+            if here is not None and here.tb_next is not None:
                 raise
             raise BadArgumentError(f"{name}: {error}") from None
         except BugCheckSignal as signal:

@@ -9,12 +9,19 @@ mixed into `evtsim.objects.ObjectManager`, which re-exports everything here.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .calls import value_call
 from .errors import BadArgumentError
-from .security import ObDirectoryObjectType, ObSymbolicLinkObjectType, ObjectType
-from .status import (STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND,
-                     STATUS_OBJECT_PATH_NOT_FOUND, STATUS_OBJECT_PATH_SYNTAX_BAD,
-                     STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS)
+from .security import ObDirectoryObjectType, ObjectType, ObSymbolicLinkObjectType
+from .status import (
+    STATUS_OBJECT_NAME_INVALID,
+    STATUS_OBJECT_NAME_NOT_FOUND,
+    STATUS_OBJECT_PATH_NOT_FOUND,
+    STATUS_OBJECT_PATH_SYNTAX_BAD,
+    STATUS_OBJECT_TYPE_MISMATCH,
+    STATUS_SUCCESS,
+)
 
 MAX_REPARSE = 32
 MAX_NAME_CHARS = 32767          # a UNICODE_STRING holds at most 65534 bytes
@@ -46,6 +53,7 @@ class ObjectHeader:
         if self.directory is None:
             return "\\"
         parent = self.directory.header.path
+        assert parent is not None, "a directory that holds a name has one itself"
         return (parent.rstrip("\\") + "\\" + self.name)
 
 
@@ -53,16 +61,19 @@ class Directory:
     """An object directory: names to objects."""
 
     kind = "Directory"
+    # Set (True) on the few directories user mode may not create objects in; others
+    # lack it, and readers use getattr(directory, "read_only", False).
+    read_only: bool
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.header = ObjectHeader(self, ObDirectoryObjectType)
-        self.entries: dict[str, object] = {}
+        self.entries: dict[str, Any] = {}       # every value has an ObjectHeader
 
     @property
     def name(self) -> str:
         return self.header.name or "\\"
 
-    def find(self, name: str, case_insensitive: bool):
+    def find(self, name: str, case_insensitive: bool) -> Any:
         found = self.entries.get(name)
         if found is None and case_insensitive:
             folded = name.casefold()
@@ -80,12 +91,12 @@ class SymbolicLink:
 
     kind = "SymbolicLink"
 
-    def __init__(self, target: str):
+    def __init__(self, target: str) -> None:
         self.header = ObjectHeader(self, ObSymbolicLinkObjectType)
         self.target = target
 
     @property
-    def name(self) -> str:
+    def name(self) -> str | None:
         return self.header.name
 
     def __repr__(self) -> str:
@@ -126,7 +137,8 @@ class OBJECT_ATTRIBUTES:
         self.SecurityDescriptor = SecurityDescriptor
 
     def __repr__(self) -> str:
-        name = self.ObjectName.Buffer if isinstance(self.ObjectName, UNICODE_STRING) else self.ObjectName
+        name = (self.ObjectName.Buffer if isinstance(self.ObjectName, UNICODE_STRING)
+                else self.ObjectName)
         flags = (f"0x{self.Attributes:X}" if isinstance(self.Attributes, int)
                  else repr(self.Attributes))
         return f"OBJECT_ATTRIBUTES({name!r}, {flags})"
@@ -150,6 +162,8 @@ def name_text(name) -> str | None:
 # --- the namespace part of the object manager ---------------------------------------
 class Namespace:
     """Mixed into ObjectManager (which owns `self.root`): building and looking up names."""
+
+    root: Directory
 
     # --- building the system namespace ----------------------------------------------
     def make_directory(self, parent: Directory, name: str) -> Directory:
@@ -177,7 +191,8 @@ class Namespace:
         return found if isinstance(found, Directory) else None
 
     # --- names ------------------------------------------------------------------------
-    def parse(self, name: str, root=None, case_insensitive: bool = False):
+    def parse(self, name: str, root: object = None,
+              case_insensitive: bool = False) -> tuple[int, Directory | None, str | None, Any]:
         """Look a name up. Returns (status, parent_directory, leaf_name, object).
 
         On STATUS_OBJECT_NAME_NOT_FOUND the parent and leaf say where a new object
@@ -225,7 +240,7 @@ class Namespace:
             i += 1
         return STATUS_OBJECT_NAME_INVALID, None, None, None
 
-    def lookup(self, path: str, case_insensitive: bool = False):
+    def lookup(self, path: str, case_insensitive: bool = False) -> Any:
         """The object a full path names, or None (no side effects)."""
         status, _, _, obj = self.parse(path, None, case_insensitive)
         return obj if status == STATUS_SUCCESS else None

@@ -20,7 +20,7 @@ conformance tests pin down on real Windows (`dlls/ntdll/tests/om.c`,
 * Security is a DACL of allow entries checked against the caller's token after the
   type's generic mapping, and only for user-mode callers.
 
-The parts live in sibling modules, and every name is re-exported from here:
+The parts live in sibling modules, and their main names are re-exported from here:
 `evtsim.security` (object types, generic mapping, tokens, access checks),
 `evtsim.namespace` (headers, directories, symbolic links, names, lookup) and
 `evtsim.handles` (handle tables and kernel handles). This module is the ObjectManager.
@@ -29,29 +29,57 @@ The engine below (dispatcher, scheduler) knows nothing of this module.
 """
 from __future__ import annotations
 
-# Some of these are only re-exported: they were importable from here before the split.
-from .calls import value_call
+from collections.abc import Callable
+from typing import Any
+
+# Some of these are only re-exported (they are in __all__ below): the kit imports them
+# from here, as it did before the split.
 from .dispatcher import KEVENT, NotificationEvent
-from .errors import BadArgumentError
-from .status import (EVENT_ALL_ACCESS, EVENT_MODIFY_STATE, EVENT_QUERY_STATE,
-                     GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE,
-                     MAXIMUM_ALLOWED, OBJ_CASE_INSENSITIVE, OBJ_OPENIF, OBJ_PERMANENT,
-                     READ_CONTROL, STANDARD_RIGHTS_ALL, STATUS_ACCESS_DENIED,
-                     STATUS_INVALID_HANDLE, STATUS_OBJECT_NAME_COLLISION,
-                     STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_NAME_INVALID,
-                     STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND,
-                     STATUS_OBJECT_PATH_SYNTAX_BAD, STATUS_OBJECT_TYPE_MISMATCH,
-                     STATUS_SUCCESS, SYNCHRONIZE, access_names)
-from .handles import (HANDLE_VALUE_MASK, KERNEL_HANDLE_BITS, HandleEntry, HandleTable,
-                      describe_object, is_kernel_handle)
-from .namespace import (MAX_NAME_CHARS, MAX_REPARSE, OBJECT_ATTRIBUTES, UNICODE_STRING,
-                        Directory, Namespace, ObjectHeader, SymbolicLink, name_text)
+from .handles import (
+    KERNEL_HANDLE_BITS,
+    HandleEntry,
+    HandleTable,
+    is_kernel_handle,
+)
+from .namespace import (
+    OBJECT_ATTRIBUTES,
+    UNICODE_STRING,
+    Directory,
+    Namespace,
+    ObjectHeader,
+    SymbolicLink,
+    name_text,
+)
+
 # The generic mappings, and the comment on where ReactOS and Windows disagree about
 # them (lesson 08), are in evtsim/security.py.
-from .security import (OBJECT_TYPES, SECURITY_DESCRIPTOR, ExEventObjectType,
-                       IoDeviceObjectType, IoFileObjectType, ObDirectoryObjectType,
-                       ObjectType, ObSymbolicLinkObjectType, Token, access_check,
-                       system_token, user_token)
+from .security import (
+    SECURITY_DESCRIPTOR,
+    ExEventObjectType,
+    IoDeviceObjectType,
+    IoFileObjectType,
+    ObDirectoryObjectType,
+    ObjectType,
+    ObSymbolicLinkObjectType,
+    Token,
+    access_check,
+    system_token,
+    user_token,
+)
+from .status import (
+    MAXIMUM_ALLOWED,
+    OBJ_CASE_INSENSITIVE,
+    OBJ_OPENIF,
+    OBJ_PERMANENT,
+    STATUS_ACCESS_DENIED,
+    STATUS_INVALID_HANDLE,
+    STATUS_OBJECT_NAME_COLLISION,
+    STATUS_OBJECT_NAME_EXISTS,
+    STATUS_OBJECT_NAME_NOT_FOUND,
+    STATUS_OBJECT_PATH_SYNTAX_BAD,
+    STATUS_OBJECT_TYPE_MISMATCH,
+    STATUS_SUCCESS,
+)
 
 KernelMode, UserMode = 0, 1
 
@@ -95,8 +123,9 @@ class ObjectManager(Namespace):
             return True
         return False
 
-    def resolve(self, process, value, mode: int):
-        """(status, entry) for a handle value seen from `process` in `mode`."""
+    def resolve(self, process: Any, value: object, mode: int) -> tuple[int, Any]:
+        """(status, entry) for a handle value seen from `process` in `mode` (the
+        HandleEntry when the status is STATUS_SUCCESS, else None)."""
         if isinstance(value, bool) or not isinstance(value, int):
             return STATUS_INVALID_HANDLE, None
         if is_kernel_handle(value):
@@ -129,7 +158,8 @@ class ObjectManager(Namespace):
         self.dereference(obj)
         return STATUS_SUCCESS
 
-    def reference_by_handle(self, process, value, desired: int, type_, mode: int):
+    def reference_by_handle(self, process: Any, value: object, desired: int,
+                            type_: ObjectType | None, mode: int) -> tuple[int, Any]:
         """ObReferenceObjectByHandle: (status, object), checks in the documented order."""
         status, entry = self.resolve(process, value, mode)
         if status != STATUS_SUCCESS:
@@ -146,7 +176,8 @@ class ObjectManager(Namespace):
 
     # --- creating and opening ---------------------------------------------------------
     def create_or_open(self, process, type_: ObjectType, make, name, attributes: int,
-                       root, security, desired: int, mode: int, kernel_handle: bool):
+                       root, security, desired: int, mode: int,
+                       kernel_handle: bool) -> tuple[int, int | None, Any]:
         """Insert a new object (made by `make(security)`), or open the existing one.
 
         Returns (status, handle, object). Follows ObInsertObject: the name rules of
@@ -183,6 +214,7 @@ class ObjectManager(Namespace):
             return status, None, None
         if mode == UserMode and getattr(parent, "read_only", False):
             return STATUS_ACCESS_DENIED, None, None
+        assert parent is not None and leaf is not None, "NOT_FOUND says where it goes"
         obj = make(security)
         self._link_name(obj, parent, leaf)
         if attributes & OBJ_PERMANENT:
@@ -202,7 +234,7 @@ class ObjectManager(Namespace):
         return STATUS_SUCCESS, entry.object
 
     def open(self, process, type_: ObjectType, name, attributes: int, root, desired: int,
-             mode: int, kernel_handle: bool):
+             mode: int, kernel_handle: bool) -> tuple[int, int | None, Any]:
         """Open an existing named object: (status, handle, object)."""
         self.machine.note_read(self.root.name)
         text = name_text(name)
@@ -237,7 +269,8 @@ class ObjectManager(Namespace):
         return STATUS_SUCCESS, self.insert_handle(process, obj, granted, attributes,
                                                   kernel_handle)
 
-    def new_event(self, type_: int, state: int, name=None):
+    def new_event(self, type_: int, state: int,
+                  name: str | None = None) -> Callable[[Any], KEVENT]:
         """A factory for `create_or_open`: a KEVENT with an object header, labelled
         with the last part of its name when it has one."""
         machine = self.machine
@@ -258,7 +291,7 @@ class ObjectManager(Namespace):
         self._describe(directory or self.root, "", lines)
         return "\n".join(lines)
 
-    def _describe(self, directory: Directory, indent: str, lines: list) -> None:
+    def _describe(self, directory: Directory, indent: str, lines: list[str]) -> None:
         items = sorted(directory.entries.items(), key=lambda kv: kv[0].casefold())
         for i, (name, obj) in enumerate(items):
             last = i == len(items) - 1

@@ -6,14 +6,126 @@ after_step, between_steps, thread_exited, bugcheck, run_stopped), subscribed wit
 `add_observer`. Debug mode is one: it subscribes evtsim.invariants' checker. Routines in
 lower layers report what a step did through the `note_*` methods (a state change, a
 release, a re-check, a read, a write); the step's record is made from those notes.
-Machine mixes this in.
+Machine mixes this in. `MachineState` declares, for the type checker, the state every
+part of Machine works on; each part (this one, protocol, waits, ...) builds on it.
 """
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .api.base import Surface
+from .calls import Call, Nested
+from .errors import BugCheckSignal
 from .invariants import InvariantChecker
+from .process import Process
+from .records import Trace
+from .reports import BugCheckInfo, DeadlockReport
+from .scheduler import KDPC, Policy, Scheduler, Thread, Timers
 
 
-class Observed:
+class MachineState:
+    """What every part of Machine works on: the state Machine.__init__ sets up, and the
+    routines one part calls in another (each defined in the part named beside it).
+
+    Only declared here, for the type checker: nothing below exists at run time, so
+    each part (a mixin) can be checked on its own and Machine still owns everything.
+    """
+
+    # --- the state (set up in Machine.__init__) ----------------------------------------
+    policy: Policy
+    step_time: int
+    tracing: bool
+    time: int
+    trace: Trace
+    _rows: list[tuple]                  # the trace's own rows, appended to step by step
+    seq: int
+    scheduler: Scheduler
+    timers: Timers
+    dpc_queue: deque[KDPC]
+    threads: list[Thread]
+    system: Process
+    current_process: Process
+    instructor: Thread
+    bugcheck: BugCheckInfo | None
+    interactive: bool
+    actions: list[tuple]
+    raised: Thread | None
+    # what routines noted during the step under way (see the note_* methods)
+    _released: list[str]
+    _rechecked: list[str]
+    _changes: list[tuple[str, int, int]]
+    _notes: list[str]
+    _pended: tuple | None
+    _reads: list[str]
+    _writes: list[str]
+    _footprint: tuple[tuple, tuple]
+    _acting: int
+    _in_step: bool
+    _errored: Thread | None
+    _observers: list[object]
+    _hooks: dict[str, list[Callable[[Any], object]]]
+    _checker: InvariantChecker | None
+
+    if TYPE_CHECKING:
+        # --- routines one part calls in another --------------------------------------
+        def _notify(self, hook: str, arg: object) -> None: ...              # Observed
+
+        def _advance(self, thread: Thread, value: object,                   # ThreadProtocol
+                     exc: BaseException | None = None) -> None: ...
+
+        def _enter(self, thread: Thread, nested: Nested,                    # ThreadProtocol
+                   call: Call) -> None: ...
+
+        def _exit(self, thread: Thread, result: object,                     # ThreadProtocol
+                  error: BaseException | None) -> None: ...
+
+        def _deliver_kernel_apc(self, thread: Thread) -> tuple: ...         # Waits
+
+        def _deliver_user_apcs(self, thread: Thread) -> None: ...           # Waits
+
+        def _expire(self, action: str, payload: tuple) -> None: ...         # Deferred
+
+        def _run_dpc(self, dpc: KDPC) -> None: ...                          # Deferred
+
+        def _step_thread(self, thread: Thread) -> None: ...                 # Stepping
+
+        def _call_failed(self, thread: Thread, call: Call,                  # Stepping
+                         error: Exception) -> tuple[str, str]: ...
+
+        def _complete(self, thread: Thread, result: object) -> None: ...    # Stepping
+
+        def _record(self, thread: Any, op: str, args: tuple, result: object,  # Stepping
+                    line: int | None, remark: str | None = None,
+                    waits: tuple | None = None, resumed: object = None,
+                    enters: str | None = None) -> None: ...
+
+        def _service(self, until: int | None) -> None: ...                  # RunLoop
+
+        def _next_thread(self, until: int | None) -> Thread | None: ...     # RunLoop
+
+        def _next_due(self) -> int | None: ...                              # RunLoop
+
+        def _next_wait_timeout(self) -> int | None: ...                     # RunLoop
+
+        @staticmethod
+        def _timer_live(action: str, payload: tuple) -> bool: ...           # RunLoop
+
+        def _why_nothing_runs(self, until: int | None) -> str: ...          # RunLoop
+
+        def _stop_message(self, reason: str, steps: int | None,             # RunLoop
+                          thread: Thread | None = None) -> tuple[str, DeadlockReport | None]: ...
+
+        def _surface_for(self, thread: Thread) -> Surface: ...              # Machine
+
+        def _signal_thread_object(self, thread: Thread) -> None: ...        # Machine
+
+        def _crash(self, signal: BugCheckSignal, thread: Any,               # Machine
+                   call: Call | None) -> None: ...
+
+
+class Observed(MachineState):
     """The observer and note part of Machine (a mixin: it works on Machine's state)."""
 
     # --- observers (trio's Instrument) ------------------------------------------------
@@ -73,4 +185,4 @@ class Observed:
         self._writes.append(name)
 
 
-__all__ = ["Observed"]
+__all__ = ["MachineState", "Observed"]

@@ -119,7 +119,7 @@ def to_perfetto(machine_or_trace) -> dict:
                  "cat": marker.kind, "name": marker.label}
         row = by_seq.get(marker.seq)
         if marker.kind in ("set", "pulse", "reset") and row is not None:
-            states = {}
+            states: dict[str, dict[str, int]] = {}
             for name, old, new in row.changes:
                 states.setdefault(name, {"before": old})["after"] = new
             if not states:

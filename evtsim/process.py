@@ -6,15 +6,18 @@ their threads (docs/semantics.md sections 3 and 4).
 """
 from __future__ import annotations
 
-from .objects import HandleTable, system_token, user_token
+from collections.abc import Callable
+from typing import Any
+
+from .objects import Directory, HandleTable, system_token, user_token
 from .scheduler import Thread
 
 
 class Process:
     """A process: a name, a session, a token's user, and its threads."""
 
-    def __init__(self, machine, name: str, pid: int, user: str, admin: bool,
-                 session: int, kernel: bool = False):
+    def __init__(self, machine: Any, name: str, pid: int, user: str, admin: bool,
+                 session: int, kernel: bool = False) -> None:
         self.machine = machine
         self.name = name
         self.pid = pid
@@ -26,18 +29,18 @@ class Process:
         self.token = system_token() if kernel else user_token(user, admin)
         self.handles = HandleTable(self, kernel=kernel)
         self.exiting = False
-        self.exit_code = None
+        self.exit_code: int | None = None
 
     def exit(self, exit_code: int = 0) -> None:
         """End this process (as ExitProcess would): see Machine.terminate_process."""
         self.machine.terminate_process(self, exit_code)
 
     @property
-    def named_objects(self):
+    def named_objects(self) -> Directory | None:
         """The directory where this process's plain Win32 names go (None before Win32)."""
         return self.machine.session_directory(self.session)
 
-    def start(self, fn, *args, name: str | None = None) -> Thread:
+    def start(self, fn: Callable[..., Any], *args: object, name: str | None = None) -> Thread:
         """Start a thread running generator function `fn(api, *args)`."""
         return self.machine.start_thread(self, fn, args, name)
 

@@ -9,11 +9,13 @@ routine runs in the calling thread (a dispatch routine) is a nested frame (`_ent
 from __future__ import annotations
 
 from types import GeneratorType
+from typing import Any, cast
 
 from . import calls
 from .api.kernel import KernelApi
 from .calls import BLOCKED, Call, Nested
 from .errors import BugCheckSignal, EvtsimError, MissingYieldError, NotACallError
+from .observed import MachineState
 from .reports import explain_error
 from .scheduler import TERMINATED, WAITING, Thread
 from .status import PASSIVE_LEVEL
@@ -28,12 +30,12 @@ def _call_name(call) -> str:
     return f"{'k' if surface == 'kernel' else 'api'}.{call.name}"
 
 
-
-class ThreadProtocol:
+class ThreadProtocol(MachineState):
     """The protocol part of Machine (a mixin: it works on Machine's state)."""
 
     # --- the generator protocol -------------------------------------------------------
-    def _advance(self, thread: Thread, value, exc: BaseException | None = None) -> None:
+    def _advance(self, thread: Thread, value: object,
+                 exc: BaseException | None = None) -> None:
         """Send a result into the thread and run its code to the next acceptable yield.
 
         When a driver routine running in the thread (a nested frame) returns, the
@@ -45,6 +47,7 @@ class ThreadProtocol:
             problems = 0
             while True:
                 gen = thread.gen
+                assert gen is not None, "a thread that takes steps has its generator"
                 try:
                     yielded = gen.send(value) if exc is None else gen.throw(exc)
                 except StopIteration as stop:
@@ -87,6 +90,7 @@ class ThreadProtocol:
         except Exception as error:
             raise self._kernel_exception(thread, error) from None
         if isinstance(out, GeneratorType):
+            assert thread.gen is not None, "the calling code is a running generator"
             thread.frames.append((thread.gen, call, nested))
             thread.gen = out
             self._advance(thread, None)
@@ -99,7 +103,7 @@ class ThreadProtocol:
                 f"yields, so it did not run. Write `yield` before each call."))
         self._returned(thread, nested, call, out)
 
-    def _leave_frame(self, thread: Thread, value) -> None:
+    def _leave_frame(self, thread: Thread, value: object) -> None:
         parent, call, nested = thread.frames.pop()
         thread.gen = parent
         if thread.irql != PASSIVE_LEVEL:
@@ -108,7 +112,7 @@ class ThreadProtocol:
                 f"{nested.label} returned at IRQL {thread.irql} instead of PASSIVE_LEVEL.")
         self._returned(thread, nested, call, value)
 
-    def _returned(self, thread: Thread, nested: Nested, call: Call, value) -> None:
+    def _returned(self, thread: Thread, nested: Nested, call: Call, value: object) -> None:
         """A driver routine returned: finish the call that entered it."""
         thread.next_call = call
         outcome = nested.on_return(value)
@@ -116,6 +120,7 @@ class ThreadProtocol:
             thread.resume = outcome            # the caller's next step enters it
         elif outcome is BLOCKED:
             thread.state = WAITING
+            assert thread.wait is not None, "a pending driver left the thread waiting"
             self._notes.append(f"{nested.label} returned STATUS_PENDING")
             self._pended = thread.wait.label()
         else:
@@ -128,22 +133,27 @@ class ThreadProtocol:
             explain_error(thread, error) + " Kernel code that raises takes the whole "
             "machine down, not just one thread.")
 
-    def _kernel_surface(self, thread: Thread):
+    def _kernel_surface(self, thread: Thread) -> KernelApi:
         return KernelApi(self, thread)
 
-    def _accept(self, thread: Thread, yielded) -> Call | EvtsimError:
+    def _accept(self, thread: Thread, yielded: object) -> Call | EvtsimError:
         """The call a yielded value stands for, or the error to throw back in."""
         as_call = getattr(type(yielded), "__evtsim_call__", None)
         if as_call is not None:
             if yielded in thread.unyielded:
                 thread.unyielded.remove(yielded)
+            assert thread.gen is not None, "only a running generator yields"
             call = as_call(yielded, thread.current_api, thread.gen.gi_frame)
             problem = self._protocol_problem(thread, call)
             return call if problem is None else problem
         problem = self._protocol_problem(thread, yielded)
-        return yielded if problem is None else problem
+        if problem is None:
+            return cast(Call, yielded)      # _protocol_problem finds nothing only in a Call
+        return problem
 
-    def _protocol_problem(self, thread: Thread, yielded) -> EvtsimError | None:
+    def _protocol_problem(self, thread: Thread, yielded: Any) -> EvtsimError | None:
+        """What is wrong with what the learner's code yielded (anything at all), or None
+        for a proper Call."""
         pending = thread.unyielded
         if isinstance(yielded, Call):
             if yielded.surface.thread is not thread:
@@ -179,7 +189,7 @@ class ThreadProtocol:
             f"{thread.name} yielded {shown}, which is not an evtsim call. Yield the "
             f"result of an API call, such as `yield k.KeWaitForSingleObject(ev)`.")
 
-    def _exit(self, thread: Thread, result, error) -> None:
+    def _exit(self, thread: Thread, result: object, error: BaseException | None) -> None:
         if error is None and thread.unyielded:
             first = thread.unyielded[0]
             error = MissingYieldError(

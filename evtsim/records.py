@@ -18,7 +18,7 @@ from .status import kind_of_result, name_result
 from .units import time_us
 
 
-def describe(value: Any):
+def describe(value: Any) -> Any:
     """A JSON-ready, address-free description of an argument or result."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -211,7 +211,7 @@ class Trace(Sequence):
         except AttributeError:
             return NotImplemented
 
-    __hash__ = None
+    # Defining __eq__ leaves __hash__ None: a Trace is not hashable, as a list is not.
 
     def __repr__(self) -> str:
         return f"<Trace of {len(self)} records>"

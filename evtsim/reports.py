@@ -8,6 +8,8 @@ what a thread returned, naming a number only with evidence of what it is.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .errors import learner_frames
 from .scheduler import Thread
 from .status import kind_of_result, name_of, name_result
@@ -45,8 +47,10 @@ class BugCheckInfo:
 class BlockedThread:
     """One line of a deadlock report."""
 
-    def __init__(self, thread: Thread):
+    def __init__(self, thread: Thread) -> None:
         wait = thread.wait
+        assert wait is not None, "only a waiting thread is blocked"
+
         self.thread = thread.name
         self.process = thread.process.name
         self.waits_for = wait.describe()
@@ -106,7 +110,7 @@ def _is_object_wait(op: str) -> bool:
     return "WaitFor" in op or op == "SignalObjectAndWait"
 
 
-def thread_result(thread: Thread):
+def thread_result(thread: Thread) -> Any:
     """A thread's return value with the numbers whose kind is known shown by name.
 
     The rule (the lab's `thread_result_words` uses the same evidence from waits): a

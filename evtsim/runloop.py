@@ -11,12 +11,13 @@ import gc
 import heapq
 
 from .errors import BadArgumentError, BugCheckSignal
+from .observed import MachineState
 from .reports import DeadlockReport, RunResult, explain_error
 from .scheduler import MAX_DPCS_IN_A_ROW, MAX_IDLE_EXPIRIES, WAITING, Thread
 from .units import time_us
 
 
-class RunLoop:
+class RunLoop(MachineState):
     """The runloop part of Machine (a mixin: it works on Machine's state)."""
 
     def run(self, max_steps: int = 100_000, until: int | None = None) -> RunResult:
@@ -39,7 +40,7 @@ class RunLoop:
             if collecting:
                 gc.enable()
 
-    def _run(self, max_steps: int, until) -> RunResult:
+    def _run(self, max_steps: int, until: int | None) -> RunResult:
         steps = 0
         counts: dict[str, int] = {}
         step_thread = self._step_thread
@@ -47,6 +48,7 @@ class RunLoop:
         heap = self.timers.heap
         dpcs = self.dpc_queue
         head_first = self.policy.picks_head
+        thread: Thread | None
         while True:
             if self.bugcheck:
                 return self._stopped("bugcheck", steps)
@@ -66,7 +68,7 @@ class RunLoop:
             steps += 1
             counts[thread.name] = counts.get(thread.name, 0) + 1
 
-    def _next_thread(self, until) -> Thread | None:
+    def _next_thread(self, until: int | None) -> Thread | None:
         """Fire due timers, run DPCs, then ask the policy; move the clock if idle.
 
         A periodic timer that wakes nobody would move the clock for ever: after
@@ -96,7 +98,7 @@ class RunLoop:
                 self.time = due
             idle += 1
 
-    def _service(self, until) -> None:
+    def _service(self, until: int | None) -> None:
         """Everything that pre-empts threads: expired timers, then queued DPCs.
 
         Nothing pre-empts a thread running at DISPATCH_LEVEL or above: on one CPU, its
@@ -127,26 +129,26 @@ class RunLoop:
             if self.bugcheck:
                 return
 
-    def _next_due(self):
+    def _next_due(self) -> int | None:
         heap = self.timers.heap
         while heap and not self._timer_live(heap[0][2], heap[0][3]):
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
-    def _next_wait_timeout(self):
+    def _next_wait_timeout(self) -> int | None:
         """The earliest time a waiting thread's timeout ends, or None."""
         dues = [entry[0] for entry in self.timers.heap
                 if entry[2] == "wait" and self._timer_live(entry[2], entry[3])]
         return min(dues) if dues else None
 
     @staticmethod
-    def _timer_live(action, payload) -> bool:
+    def _timer_live(action: str, payload: tuple) -> bool:
         target, generation = payload
         if action == "wait":
             return target.state == WAITING and target.wait_generation == generation
         return target.generation == generation
 
-    def _why_nothing_runs(self, until) -> str:
+    def _why_nothing_runs(self, until: int | None) -> str:
         if self.bugcheck:
             return "bugcheck"
         if self.scheduler.ready:
@@ -157,14 +159,15 @@ class RunLoop:
             return "done"
         return "idle" if self.interactive else "deadlock"
 
-    def _stopped(self, reason: str, steps: int, thread=None) -> RunResult:
+    def _stopped(self, reason: str, steps: int, thread: Thread | None = None) -> RunResult:
         message, deadlock = self._stop_message(reason, steps, thread)
         result = RunResult(reason, steps, message, self.time, thread=thread,
                            bugcheck=self.bugcheck, deadlock=deadlock)
         self._notify("run_stopped", result)
         return result
 
-    def _stop_message(self, reason: str, steps: int | None, thread=None):
+    def _stop_message(self, reason: str, steps: int | None,
+                      thread: Thread | None = None) -> tuple[str, DeadlockReport | None]:
         """(message, DeadlockReport or None): why nothing more runs, in plain words.
 
         `run` and `step` say the same; `steps` is None for a step (no count to give).
@@ -182,8 +185,10 @@ class RunLoop:
                     "Idle: every thread waits; set an event to let one go on.")
             message = f"{head}\n{deadlock.describe()}"
         elif reason == "bugcheck":
+            assert self.bugcheck is not None, "the machine has crashed"
             message = self.bugcheck.describe()
         elif reason == "error":
+            assert thread is not None and thread.error is not None, "a thread raised"
             message = explain_error(thread, thread.error)
         elif reason == "manual":
             ready = ", ".join(t.name for t in self.scheduler.ready)
@@ -192,8 +197,8 @@ class RunLoop:
             message = f"Reached time {now}; call run() again to go on."
         return message, deadlock
 
-    def _budget(self, steps: int, counts: dict) -> RunResult:
-        busiest = max(counts, key=counts.get) if counts else None
+    def _budget(self, steps: int, counts: dict[str, int]) -> RunResult:
+        busiest = max(counts, key=counts.__getitem__) if counts else None
         who = f" {busiest} took {counts[busiest]} of them;" if busiest else ""
         message = (f"Stopped after {steps} steps (the step budget).{who} a thread that "
                    f"never waits may loop forever. Call run() again to go on, or pass a "
@@ -203,7 +208,7 @@ class RunLoop:
         self._notify("run_stopped", result)
         return result
 
-    def _thread_named(self, name):
+    def _thread_named(self, name: str | None) -> Thread | None:
         for t in self.threads:
             if t.name == name:
                 return t

@@ -11,8 +11,12 @@ from __future__ import annotations
 import heapq
 import random
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from types import GeneratorType
+from typing import Any
 
-from .dispatcher import KernelMode, dequeue
+from .calls import Call, Nested
+from .dispatcher import DispatcherObject, KernelMode, WaitBlock, dequeue
 from .status import STATUS_KERNEL_APC
 
 READY, RUNNING, WAITING, TERMINATED = "ready", "running", "waiting", "terminated"
@@ -27,8 +31,10 @@ class WaitInfo:
     __slots__ = ("op", "objects", "wait_type", "mode", "alertable", "deadline",
                  "since_time", "since_seq", "line", "timeout_status", "translate")
 
-    def __init__(self, op, objects, wait_type, mode, alertable, deadline, since_time,
-                 since_seq, line, timeout_status, translate=None):
+    def __init__(self, op: str, objects: tuple[DispatcherObject, ...], wait_type: int,
+                 mode: int, alertable: bool, deadline: float, since_time: int,
+                 since_seq: int, line: int | None, timeout_status: int,
+                 translate: Callable[[Any], Any] | None = None) -> None:
         self.op = op
         self.translate = translate
         self.timeout_status = timeout_status
@@ -70,22 +76,25 @@ class Thread:
                  "attached", "frames", "kernel_api", "object", "saved_irql", "steps",
                  "created_time", "created_seq")
 
-    def __init__(self, machine, process, name: str, mode: int, is_dpc: bool = False):
+    def __init__(self, machine: Any, process: Any, name: str, mode: int,
+                 is_dpc: bool = False) -> None:
+        # The Machine, the Process and the surfaces sit above this module (process.py
+        # imports it), so they are not named here.
         self.machine = machine
         self.process = process
         self.name = name
         self.mode = mode
         self.is_dpc = is_dpc
         self.kind = "dpc" if is_dpc else "thread"      # records.KINDS: who takes a step
-        self.api = None
-        self.gen = None
+        self.api: Any = None
+        self.gen: GeneratorType[Any, Any, Any] | None = None
         self.state = READY
-        self.next_call = None
-        self.resume = NO_VALUE          # the result a woken thread's next step returns
-        self.result = None
-        self.error = None
+        self.next_call: Call | None = None
+        self.resume: object = NO_VALUE  # the result a woken thread's next step returns
+        self.result: Any = None
+        self.error: BaseException | None = None
         self.wait: WaitInfo | None = None
-        self.wait_blocks = ()
+        self.wait_blocks: Sequence[WaitBlock] = ()
         self.wait_generation = 0
         self.irql = 2 if is_dpc else 0
         self.wait_irql = 0              # IRQL to go back to when the wait ends
@@ -94,12 +103,15 @@ class Thread:
         self.kernel_apcs: list = []     # queued APCs, oldest first (a list: an idle
         self.user_apcs: list = []       # thread's empty deque would cost 600 bytes)
         self.user_apc_pending = False
-        self.unyielded: list = []       # calls made but not yet yielded
+        # calls (and DriverWorks KEvents) made but not yet yielded
+        self.unyielded: list[Any] = []
         self.last_error = 0             # Win32 GetLastError
-        self.attached = None            # process attached by KeStackAttachProcess
-        self.frames: list = []          # driver routines running on top of this thread
-        self.kernel_api = None          # the kernel surface its driver routines get
-        self.object = None              # its waitable thread object, once a handle exists
+        self.attached: Any = None       # process attached by KeStackAttachProcess
+        # driver routines running on top of this thread: (caller's generator, the call
+        # that entered the driver, the Nested it runs)
+        self.frames: list[tuple[GeneratorType[Any, Any, Any], Call, Nested]] = []
+        self.kernel_api: Any = None     # the kernel surface its driver routines get
+        self.object: Any = None         # its waitable thread object, once a handle exists
         self.saved_irql = 0             # IRQL before KeSetEvent(Wait=TRUE) raised it
         self.steps = 0
         self.created_time = machine.time
@@ -116,7 +128,7 @@ class Thread:
         return self.next_call.line if self.next_call is not None else None
 
     @property
-    def current_api(self):
+    def current_api(self) -> Any:
         """The surface the code running now uses (the kernel one inside a driver)."""
         return self.kernel_api if self.frames else self.api
 
@@ -164,12 +176,12 @@ class KDPC:
     current (an arbitrary context), and it must never wait.
     """
 
-    def __init__(self, routine, context, name: str):
+    def __init__(self, routine: Callable[..., Any], context: object, name: str) -> None:
         self.routine = routine
         self.context = context
         self.name = name
         self.queued = False
-        self.arguments = (None, None)
+        self.arguments: tuple[object, object] = (None, None)
 
     def __repr__(self) -> str:
         return f"<KDPC {self.name} queued={self.queued}>"
@@ -182,10 +194,10 @@ class Policy:
     picks_head = True       # always takes the head of the ready queue (a fast path)
     keeps_cpu = False       # a thread still ready after its step goes back to the head
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0) -> None:
         self.seed = seed
 
-    def pick(self, ready: deque, last):
+    def pick(self, ready: deque[Thread], last: Thread | None) -> Thread | None:
         return ready[0]
 
 
@@ -209,11 +221,11 @@ class SeededRandom(Policy):
     name = "random"
     picks_head = False
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
         self.rng = random.Random(seed)
 
-    def pick(self, ready: deque, last):
+    def pick(self, ready: deque[Thread], last: Thread | None) -> Thread | None:
         return ready[self.rng.randrange(len(ready))]
 
 
@@ -223,7 +235,7 @@ class Manual(Policy):
     name = "manual"
     picks_head = False
 
-    def pick(self, ready: deque, last):
+    def pick(self, ready: deque[Thread], last: Thread | None) -> Thread | None:
         return None
 
 
@@ -233,7 +245,7 @@ POLICIES = {p.name: p for p in (RoundRobin, RunUntilBlock, SeededRandom, Manual)
 class Scheduler:
     """The ready queue and the policy that picks from it."""
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.ready: deque[Thread] = deque()
         self.last: Thread | None = None
@@ -247,29 +259,29 @@ class Scheduler:
         return self.policy.pick(self.ready, self.last)
 
 
-
 class Timers:
     """Pending expiries in virtual time, ordered by (due time, arrival)."""
 
-    def __init__(self):
-        self.heap: list = []
+    def __init__(self) -> None:
+        # (due time, arrival, action, payload): the arrival breaks ties, never an address
+        self.heap: list[tuple[int, int, str, tuple]] = []
         self.counter = 0
 
-    def add(self, due: int, action, *payload) -> None:
+    def add(self, due: int, action: str, *payload: object) -> None:
         self.counter += 1
         heapq.heappush(self.heap, (due, self.counter, action, payload))
 
     def next_due(self) -> int | None:
         return self.heap[0][0] if self.heap else None
 
-    def pop_due(self, now: int):
+    def pop_due(self, now: int) -> Iterator[tuple[str, tuple]]:
         """Yield every (action, payload) due at or before `now`, earliest first."""
         heap = self.heap
         while heap and heap[0][0] <= now:
             _, _, action, payload = heapq.heappop(heap)
             yield action, payload
 
-    def pending(self):
+    def pending(self) -> list[tuple[str, tuple]]:
         """Every (action, payload) still pending, in no particular order (to read)."""
         return [(action, payload) for _, _, action, payload in self.heap]
 
@@ -282,6 +294,6 @@ class Timers:
 MAX_IDLE_EXPIRIES = 10_000
 MAX_DPCS_IN_A_ROW = 10_000
 
-__all__ = ["MAX_IDLE_EXPIRIES", "MAX_DPCS_IN_A_ROW", "Thread", "WaitInfo", "KDPC", "Scheduler", "Policy", "RoundRobin", "RunUntilBlock",
-           "SeededRandom", "Manual", "POLICIES", "Timers", "READY", "RUNNING",
-           "WAITING", "TERMINATED", "KernelMode"]
+__all__ = ["MAX_IDLE_EXPIRIES", "MAX_DPCS_IN_A_ROW", "Thread", "WaitInfo", "KDPC",
+           "Scheduler", "Policy", "RoundRobin", "RunUntilBlock", "SeededRandom", "Manual",
+           "POLICIES", "Timers", "READY", "RUNNING", "WAITING", "TERMINATED", "KernelMode"]

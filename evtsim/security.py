@@ -9,10 +9,20 @@ advapi32 security tests measure on Windows (`dlls/advapi32/tests/security.c`); R
 """
 from __future__ import annotations
 
-from .status import (EVENT_ALL_ACCESS, EVENT_MODIFY_STATE, EVENT_QUERY_STATE,
-                     GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE,
-                     MAXIMUM_ALLOWED, READ_CONTROL, STANDARD_RIGHTS_ALL, SYNCHRONIZE,
-                     access_names)
+from .status import (
+    EVENT_ALL_ACCESS,
+    EVENT_MODIFY_STATE,
+    EVENT_QUERY_STATE,
+    GENERIC_ALL,
+    GENERIC_EXECUTE,
+    GENERIC_READ,
+    GENERIC_WRITE,
+    MAXIMUM_ALLOWED,
+    READ_CONTROL,
+    STANDARD_RIGHTS_ALL,
+    SYNCHRONIZE,
+    access_names,
+)
 
 
 # --- types --------------------------------------------------------------------------

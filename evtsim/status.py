@@ -143,7 +143,7 @@ DPC_WATCHDOG_VIOLATION = 0x00000133
 def _table(names, prefer=()):
     """Map each value to its name; names earlier in `prefer` win a shared value."""
     g = globals()
-    table = {}
+    table: dict[int, str] = {}
     for name in list(prefer) + list(names):
         table.setdefault(g[name], name)
     return table
@@ -208,14 +208,15 @@ def _single_access_name(v):
     return next((name for bit, name in _ACCESS_BITS if bit == v), None)
 
 
-def name_of(value, kind=None):
+def name_of(value: int, kind: str | None = None) -> str:
     """The Windows name of `value`, as a string.
 
     `kind` is one of "status", "error", "wait", "bugcheck", "access" and settles values
     that several families share (0 is STATUS_SUCCESS, ERROR_SUCCESS and WAIT_OBJECT_0).
     Without `kind`, NTSTATUS names win, then Win32 errors, wait results, bug checks and
-    single access rights; 183 is ERROR_ALREADY_EXISTS rather than an abandoned-wait index. Wait-any results 1..63 are "STATUS_WAIT_n" ("WAIT_OBJECT_0 + n"
-    for kind="wait"). A value with no name comes back as hex, e.g. "0xC0001234".
+    single access rights; 183 is ERROR_ALREADY_EXISTS rather than an abandoned-wait
+    index. Wait-any results 1..63 are "STATUS_WAIT_n" ("WAIT_OBJECT_0 + n" for
+    kind="wait"). A value with no name comes back as hex, e.g. "0xC0001234".
     Negative numbers are read as the unsigned 32-bit value C would see.
     """
     v = _u32(value)
@@ -241,7 +242,7 @@ def name_of(value, kind=None):
     raise ValueError(f"kind must be one of {', '.join(_KINDS)} or None, not {kind!r}")
 
 
-def access_names(mask):
+def access_names(mask: int) -> str:
     """An access mask as names joined by " | ", highest bit first.
 
     `access_names(0x100002)` is "SYNCHRONIZE | EVENT_MODIFY_STATE"; EVENT_ALL_ACCESS is
@@ -264,22 +265,22 @@ def access_names(mask):
 
 
 # --- Severity tests (the top two bits of an NTSTATUS) -------------------------------------------
-def NT_SUCCESS(status):
+def NT_SUCCESS(status: int) -> bool:
     """True for success and informational codes (the NTSTATUS, as a signed LONG, is >= 0)."""
     return _u32(status) < 0x80000000
 
 
-def NT_INFORMATION(status):
+def NT_INFORMATION(status: int) -> bool:
     """True when the severity bits say informational (0x4xxxxxxx)."""
     return _u32(status) >> 30 == 1
 
 
-def NT_WARNING(status):
+def NT_WARNING(status: int) -> bool:
     """True when the severity bits say warning (0x8xxxxxxx)."""
     return _u32(status) >> 30 == 2
 
 
-def NT_ERROR(status):
+def NT_ERROR(status: int) -> bool:
     """True when the severity bits say error (0xCxxxxxxx)."""
     return _u32(status) >> 30 == 3
 
@@ -321,7 +322,7 @@ _NT_TO_WIN32 = {
 }
 
 
-def nt_status_to_win32_error(status):
+def nt_status_to_win32_error(status: int) -> int:
     """The Win32 error RtlNtStatusToDosError gives for `status`.
 
     STATUS_SUCCESS gives ERROR_SUCCESS; a customer code (bit 29 set) comes back as is;
@@ -346,7 +347,7 @@ def nt_status_to_win32_error(status):
 # `(status, out_value)`: the status comes first, the rest is plain.
 _STATUS_FIRST = ("status",)
 
-_RESULT_KINDS = {
+_RESULT_KINDS: dict[str, str | tuple[str, ...]] = {
     # Kernel waits: an NTSTATUS (STATUS_SUCCESS, STATUS_WAIT_n, STATUS_TIMEOUT...).
     "KeWaitForSingleObject": "status", "KeWaitForMultipleObjects": "status",
     "KeDelayExecutionThread": "status", "ZwWaitForSingleObject": "status",
@@ -369,7 +370,7 @@ _RESULT_KINDS = {
 }
 
 
-def kind_of_result(op):
+def kind_of_result(op: object) -> str | tuple[str, ...] | None:
     """What the numbers in `op`'s result are: a kind for `name_result`, or None.
 
     None means a plain value that must stay a number: KeSetEvent, KeResetEvent and
@@ -388,6 +389,9 @@ class Named(int):
     """A number shown by its Windows name: equal to the number, it reads
     `STATUS_TIMEOUT` in a repr, a tuple or an f-string. Made only by `name_result`."""
 
+    kind: str
+    name: str
+
     def __new__(cls, value, kind):
         self = super().__new__(cls, value)
         self.kind = kind
@@ -403,7 +407,7 @@ class Named(int):
         return int(self), self.kind
 
 
-def name_result(value, kind):
+def name_result(value: object, kind: str | tuple[str, ...] | None) -> object:
     """`value` with each number that `kind` says is a status (or wait result, or
     error) replaced by a `Named` one; lists and tuples keep their shape.
 

@@ -8,8 +8,11 @@ policy and the schedule explorer. Machine mixes this in.
 """
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from .calls import BLOCKED, Call, Nested
 from .errors import BadArgumentError, BugCheckSignal, EvtsimError, MachineStateError
+from .observed import MachineState
 from .records import TraceRecord
 from .scheduler import (
     MAX_IDLE_EXPIRIES,
@@ -22,7 +25,6 @@ from .scheduler import (
 )
 from .status import DISPATCH_LEVEL, PASSIVE_LEVEL
 
-
 _make_record = TraceRecord._make
 
 
@@ -31,7 +33,7 @@ def _once(names: tuple) -> tuple:
     return names if len(names) < 2 else tuple(dict.fromkeys(names))
 
 
-class Stepping:
+class Stepping(MachineState):
     """The stepping part of Machine (a mixin: it works on Machine's state)."""
 
     # --- stepping ---------------------------------------------------------------------
@@ -65,7 +67,7 @@ class Stepping:
         self._step_thread(thread)
         return self.trace[-1] if self.seq > before and self.tracing else None
 
-    def _cannot_step(self, reason: str) -> None:
+    def _cannot_step(self, reason: str) -> NoReturn:
         """Refuse a step that nothing can take, with the reason `run()` would give."""
         message, _ = self._stop_message(reason, None)
         raise MachineStateError(f"Nothing can take this step. {message}")
@@ -142,6 +144,7 @@ class Stepping:
         thread.steps += 1
         self.current_process = thread.process
         call = thread.next_call
+        assert call is not None, "a ready thread has a call to make"
         op, args = call.name, call.args
         waits = resumed = enters = None
         remark = None
@@ -182,6 +185,7 @@ class Stepping:
                         remark = "the thread ends with its process"
                     elif result is BLOCKED:
                         thread.state = WAITING
+                        assert thread.wait is not None, "a blocked thread waits"
                         result, waits = None, thread.wait.label()
                     elif type(result) is Nested:
                         enters = result.label
@@ -189,6 +193,7 @@ class Stepping:
                         self._enter(thread, result, call)
                         result = None
                         if thread.state == WAITING:
+                            assert thread.wait is not None, "a waiting thread has a wait"
                             waits = thread.wait.label()
                     elif thread.user_apc_pending:
                         self._complete(thread, result)
@@ -211,17 +216,18 @@ class Stepping:
             else:
                 ready.append(thread)
 
-    def _call_failed(self, thread: Thread, call: Call, error: Exception):
+    def _call_failed(self, thread: Thread, call: Call, error: Exception) -> tuple[str, str]:
         """A routine refused its arguments: throw the error in at the learner's line."""
         if isinstance(error, TypeError) and not isinstance(error, EvtsimError):
-            if error.__traceback__.tb_next is not None:
+            here = error.__traceback__
+            if here is not None and here.tb_next is not None:
                 raise error                     # a bug inside evtsim, not the learner's
             error = BadArgumentError(f"{call.name}: {error}")
         thread.state = READY
         self._advance(thread, None, error)
         return type(error).__name__, str(error)
 
-    def _complete(self, thread: Thread, result) -> None:
+    def _complete(self, thread: Thread, result: object) -> None:
         thread.state = READY
         if thread.user_apc_pending:
             self._deliver_user_apcs(thread)
@@ -229,9 +235,12 @@ class Stepping:
                 return
         self._advance(thread, result)
 
-    def _record(self, thread, op, args, result, line, remark=None, waits=None,
-                resumed=None, enters=None) -> None:
-        """Append the step's trace record and reset what routines noted during it."""
+    def _record(self, thread: Any, op: str, args: tuple, result: object,
+                line: int | None, remark: str | None = None,
+                waits: tuple | None = None, resumed: object = None,
+                enters: str | None = None) -> None:
+        """Append the step's trace record and reset what routines noted during it
+        (`thread` is the Thread that took the step, or the clock for a timer)."""
         self.seq += 1
         notes = self._notes
         if notes:
@@ -244,7 +253,10 @@ class Stepping:
             self._pended = None
         released, changes, rechecked = self._released, self._changes, self._rechecked
         r, w = self._reads, self._writes
-        reads = noted = writes = changed = ()
+        reads: tuple[str, ...] = ()
+        noted: tuple[str, ...] = ()
+        writes: tuple[str, ...] = ()
+        changed: tuple[tuple[str, int, int], ...] = ()
         if r:
             reads = _once(tuple(r))
             r.clear()

@@ -7,10 +7,16 @@ gives the same records.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import BadArgumentError, BugCheckError, MachineStateError
+from .perfetto import to_perfetto  # the export lives there; the contract names it here
 from .records import KINDS, RESUMED, Trace, TraceRecord, describe, from_note
 from .version import __version__
-from .perfetto import to_perfetto  # the export lives there; the contract names it here
+
+if TYPE_CHECKING:
+    from .machine import Machine
+    from .timeline import ObjectInfo, RunView, ThreadInfo
 
 # --- trace files ---------------------------------------------------------------------
 # A trace file is one JSON object: what built the run (scenario name and parameters,
@@ -41,8 +47,24 @@ class SavedTrace(Trace):
     __slots__ = ("scenario", "params", "policy", "seed", "step_time", "namespace", "time",
                  "actions", "processes", "threads", "objects", "bugcheck", "evtsim",
                  "source", "version")
+    # What from_data read and checked (each one is a JSON value of the file).
+    scenario: str | None
+    params: dict[str, Any] | None
+    policy: str
+    seed: int
+    step_time: int
+    namespace: str
+    time: int
+    actions: list[tuple]
+    processes: list[dict[str, Any]]
+    threads: list[ThreadInfo]
+    objects: list[ObjectInfo]
+    bugcheck: dict[str, Any] | None
+    evtsim: str | None
+    source: str
+    version: int
 
-    def __init__(self, rows, **meta):
+    def __init__(self, rows: list[tuple], **meta: Any) -> None:
         super().__init__(rows)
         for key in self.__slots__:
             setattr(self, key, meta.get(key))
@@ -51,7 +73,7 @@ class SavedTrace(Trace):
     def replayable(self) -> bool:
         return why_not_replayable(self.scenario, self.actions) is None
 
-    def run_view(self):
+    def run_view(self) -> RunView:
         from .timeline import RunView
         return RunView(self, self.threads, self.objects,
                        [p["name"] for p in self.processes], self.step_time, self.time,
@@ -74,16 +96,17 @@ class SavedTrace(Trace):
             "records": self.to_dicts(),
         }
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, Trace) or isinstance(other, (list, tuple)):
             return self.to_dicts() == [r.to_dict() for r in other]
         return NotImplemented
 
-    __hash__ = None
+    # Defining __eq__ leaves __hash__ None: a SavedTrace is not hashable (as Trace).
 
     def __repr__(self) -> str:
         what = f"scenario {self.scenario!r}" if self.scenario else "a hand-built machine"
-        return f"<SavedTrace of {len(self)} records: {what}, policy {self.policy}, seed {self.seed}>"
+        return (f"<SavedTrace of {len(self)} records: {what}, policy {self.policy}, "
+                f"seed {self.seed}>")
 
 
 def why_not_replayable(scenario, actions) -> str | None:
@@ -105,7 +128,7 @@ def to_data(machine) -> dict:
     name, params = machine.scenario if machine.scenario is not None else (None, None)
     actions = [list(describe(list(a))) for a in machine.actions]
     threads = []
-    for t, info in zip(machine.threads, view.threads):
+    for _thread, info in zip(machine.threads, view.threads, strict=False):
         entry = info._asdict()
         threads.append(entry)
     return {
@@ -156,8 +179,9 @@ def load(path) -> SavedTrace:
         raise TraceFileError(f"{path}: cannot be read ({error})") from None
     try:
         data = json.loads(text)
-    except ValueError as error:
-        end = "" if text.rstrip().endswith("}") else " (it looks cut off: was the file truncated?)"
+    except json.JSONDecodeError as error:
+        end = ("" if text.rstrip().endswith("}")
+               else " (it looks cut off: was the file truncated?)")
         raise TraceFileError(f"{path}: not valid JSON at line {error.lineno} column "
                              f"{error.colno}{end}") from None
     return from_data(data, source=str(path))
@@ -378,7 +402,7 @@ def apply_action(machine, action) -> bool:
     return True
 
 
-def replay(trace, check: bool = True):
+def replay(trace: SavedTrace, check: bool = True) -> Machine:
     """A Machine that ran the same schedule: the scenario built again, then the same
     outside actions. With `check` (default) the new trace must equal the saved one;
     otherwise ReplayError names the first step that differs."""
@@ -422,7 +446,7 @@ def replay(trace, check: bool = True):
         mine, theirs = machine.trace.to_dicts(), trace.to_dicts()
         if trace.version == 1:          # a 0.1.0 file says each step in a note only
             mine, theirs = _as_v1(machine.trace), _as_v1(trace)
-        for a, b in zip(theirs, mine):
+        for a, b in zip(theirs, mine, strict=False):
             if a != b:
                 raise ReplayError(f"the replay of {trace.source} differs at step "
                                   f"{a['seq']}: the file has {a}, the replay has {b}")
@@ -458,6 +482,6 @@ def text_timeline(machine_or_trace, **options) -> str:
 
 
 # --- Chrome / Perfetto ---------------------------------------------------------------
-__all__ = ["TraceRecord", "Trace", "describe", "FORMAT", "VERSION", "TraceFileError", "ReplayError", "SavedTrace", "save",
-            "load", "from_data", "to_data", "dumps", "replay", "apply_action", "text_timeline",
-            "to_perfetto", "why_not_replayable"]
+__all__ = ["TraceRecord", "Trace", "describe", "FORMAT", "VERSION", "TraceFileError",
+           "ReplayError", "SavedTrace", "save", "load", "from_data", "to_data", "dumps",
+           "replay", "apply_action", "text_timeline", "to_perfetto", "why_not_replayable"]

@@ -8,11 +8,14 @@ ke/apc.c). Machine mixes this in.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import GeneratorType
+from typing import Any, cast
 
 from . import dispatcher
 from .calls import BLOCKED, FOREVER
 from .errors import BugCheckSignal, ProtocolError, WouldBlockError
+from .observed import MachineState
 from .scheduler import READY, TERMINATED, WAITING, Thread, WaitInfo
 from .status import (
     PASSIVE_LEVEL,
@@ -23,19 +26,21 @@ from .status import (
 )
 
 
-class Waits:
+class Waits(MachineState):
     """The waits part of Machine (a mixin: it works on Machine's state)."""
 
     # --- waits: one pass of KeWaitForXxx ----------------------------------------------
     def wait(self, thread: Thread, objects: tuple, wait_type: int, mode: int,
-             alertable: bool, timeout, op: str, timeout_status: int = STATUS_TIMEOUT,
-             translate=None):
+             alertable: bool, timeout: int | None, op: str,
+             timeout_status: int = STATUS_TIMEOUT,
+             translate: Callable[[Any], Any] | None = None) -> Any:
         """Check objects, then alerts and APCs, then the timeout; else block.
 
         `timeout` is None (forever), 0 (poll), negative (relative, 100 ns) or positive
         (absolute). The deadline is fixed the first time, so a wait that is interrupted
         and run again keeps its original deadline. `translate` turns the final status
-        into what the routine returns (a Win32 wait result, say).
+        into what the routine returns (a Win32 wait result, say). Returns that status,
+        or BLOCKED when the thread now waits.
         """
         call = thread.next_call if thread is not self.instructor else None
         deadline = call.deadline if call is not None else None
@@ -84,17 +89,19 @@ class Waits:
                                self.time, self.seq, call.line if call else None,
                                timeout_status, translate)
         thread.wait_blocks = dispatcher.enqueue(thread, objects, wait_type)
-        if deadline != FOREVER:
-            self.timers.add(deadline, "wait", thread, thread.wait_generation)
+        if deadline != FOREVER:         # so a whole number of 100 ns units
+            self.timers.add(cast(int, deadline), "wait", thread, thread.wait_generation)
         return BLOCKED
 
     @staticmethod
-    def _wait_done(thread: Thread, wait_irql: int, status: int, translate) -> int:
+    def _wait_done(thread: Thread, wait_irql: int, status: int,
+                   translate: Callable[[Any], Any] | None) -> Any:
         thread.wait_next = False
         thread.irql = wait_irql
         return translate(status) if translate else status
 
-    def _deliver_kernel_apc(self, thread: Thread):
+    def _deliver_kernel_apc(self, thread: Thread) -> tuple:
+        """Run a queued kernel APC; the step's (op, args, result, remark)."""
         routine, argument = thread.kernel_apcs.pop(0)
         thread.state = READY
         if routine is not None:
@@ -108,7 +115,8 @@ class Waits:
             routine, argument = thread.user_apcs.pop(0)
             self._call_apc_routine(thread, routine, argument)
 
-    def _call_apc_routine(self, thread: Thread, routine, argument) -> None:
+    def _call_apc_routine(self, thread: Thread, routine: Callable[[Any], object],
+                          argument: object) -> None:
         try:
             out = routine(argument)
         except Exception as error:
@@ -120,7 +128,8 @@ class Waits:
                 f"the APC routine {getattr(routine, '__name__', routine)} is a generator; "
                 f"in evtsim APC routines are plain functions and make no calls."))
 
-    def queue_apc(self, target: Thread, routine, mode: int, argument) -> None:
+    def queue_apc(self, target: Thread, routine: Callable[[Any], object] | None, mode: int,
+                  argument: object) -> None:
         """Queue an APC to a thread (KiInsertQueueApc).
 
         A kernel APC takes a thread waiting at PASSIVE_LEVEL out of its wait to run;
@@ -134,7 +143,8 @@ class Waits:
                 target.unwait(STATUS_KERNEL_APC)
         else:
             target.user_apcs.append((routine, argument))
-            if target.state == WAITING and wait.mode == dispatcher.UserMode and wait.alertable:
+            if (target.state == WAITING and wait is not None
+                    and wait.mode == dispatcher.UserMode and wait.alertable):
                 target.user_apc_pending = True
                 target.unwait(STATUS_USER_APC)
 

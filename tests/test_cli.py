@@ -101,7 +101,7 @@ def test_no_command_prints_help_and_exit_2():
 
 
 def test_lab_starts_jupyterlab_on_the_notebooks(monkeypatch):
-    pytest.importorskip("jupyterlab")
+    import jupyterlab  # noqa: F401  (the test extra installs it: no skip)
     calls = []
     monkeypatch.setattr(cli, "_call", lambda command: calls.append(command) or 0)
     code, out = run_cli("lab", "--port", "8899")
@@ -121,3 +121,24 @@ def test_python_dash_m_evtsim_works():
 def test_console_script_is_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["evtsim"] == "evtsim.cli:main"
+
+
+def test_version_prints_the_kits_version_and_exits_0():
+    """`evtsim --version` reads evtsim/version.py, the one place the version lives,
+    which is the version pyproject.toml gives the package."""
+    from evtsim.version import __version__
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["version"] == __version__
+    code, out = run_cli("--version")
+    assert code == 0 and out == f"evtsim {__version__}\n"
+
+
+@pytest.mark.parametrize("command", [["evtsim"], [sys.executable, "-m", "evtsim"]],
+                         ids=["console-script", "python-m"])
+def test_version_works_from_the_console_script_and_python_dash_m(command):
+    from evtsim.version import __version__
+    if command == ["evtsim"]:            # the script pip installed next to this Python
+        command = [str(Path(sys.executable).parent / "evtsim")]
+    out = subprocess.run([*command, "--version"], capture_output=True, text=True, cwd=ROOT,
+                         timeout=60, stdin=subprocess.DEVNULL)
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"evtsim {__version__}\n", "")

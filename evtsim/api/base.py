@@ -6,9 +6,12 @@ explained with a suggestion instead of Python's AttributeError.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .. import calls
 from ..calls import Call, Nested, helper, learner_frame, new_call, syscall, value_call
 from ..errors import WrongSurfaceError
+from ..scheduler import Thread
 
 KERNEL_PREFIXES = ("Ke", "Io", "Zw", "Nt", "Ob", "Ps", "Rtl", "Ex", "Mm")
 KERNEL_HELPERS = frozenset({"InitializeObjectAttributes", "CTL_CODE"})
@@ -27,8 +30,11 @@ class Surface:
 
     surface_name = "surface"
     immediate = False
+    # The Machine sits in a layer above the surfaces, so it is not named here.
+    machine: Any
+    thread: Thread
 
-    def __init__(self, machine, thread):
+    def __init__(self, machine: Any, thread: Thread) -> None:
         self.machine = machine
         self.thread = thread
 
@@ -37,10 +43,13 @@ class Surface:
         return sorted(n for n in dir(type(self))
                       if getattr(getattr(type(self), n), "is_syscall", False))
 
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise self._unknown(name)
+    if not TYPE_CHECKING:
+        # Hidden from the type checker, which would otherwise take every misspelt
+        # attribute of a surface for a routine.
+        def __getattr__(self, name: str):
+            if name.startswith("_"):
+                raise AttributeError(name)
+            raise self._unknown(name)
 
     def _unknown(self, name: str) -> AttributeError:
         is_kernel = name.startswith(KERNEL_PREFIXES) or name in KERNEL_HELPERS

@@ -17,10 +17,13 @@ starts Signaled). Each method is a kernel call, so it is yielded like any other.
 """
 from __future__ import annotations
 
-from ..dispatcher import (Executive, KernelMode, NotificationEvent, SynchronizationEvent)
+from types import FrameType
+
+from .. import calls
+from ..calls import Call, Nested
+from ..dispatcher import KEVENT, Executive, KernelMode, NotificationEvent, SynchronizationEvent
 from ..errors import BadArgumentError, EvtsimError, MissingYieldError, ProtocolError
 from ..objects import UNICODE_STRING
-from .. import calls
 from . import base
 from .kernel import KernelApi
 
@@ -31,7 +34,7 @@ class KUstring(UNICODE_STRING):
     __slots__ = ()
 
 
-def _running_api(what: str):
+def _running_api(what: str) -> KernelApi:
     thread = calls.running
     if thread is None or not isinstance(thread.current_api, KernelApi):
         raise ProtocolError(f"{what} is kernel code: use it inside a kernel thread, a "
@@ -42,7 +45,9 @@ def _running_api(what: str):
 class KEvent:
     """A DriverWorks event object wrapping a KEVENT."""
 
-    def __init__(self, name_or_type, type=None):
+    def __init__(self, name_or_type: str | UNICODE_STRING | int,
+                 type: int | None = None) -> None:
+        self.event_name: str | None
         if isinstance(name_or_type, (str, UNICODE_STRING)):
             if type not in (NotificationEvent, SynchronizationEvent):
                 raise BadArgumentError("KEvent(name, type): type is NotificationEvent or "
@@ -55,8 +60,8 @@ class KEvent:
         else:
             raise BadArgumentError("KEvent takes (KUstring(name), type) or (type)")
         self.call_name = "KEvent"
-        self.event = None
-        self.handle = None
+        self.event: KEVENT | None = None
+        self.handle: int | None = None
         self.line = base.learner_frame().f_lineno
         api = _running_api("KEvent")
         api.thread.unyielded.append(self)
@@ -75,7 +80,7 @@ class KEvent:
         return f"KEvent(KUstring({self.event_name!r}), {kind})"
 
     # --- construction, as one yielded step --------------------------------------------
-    def __evtsim_call__(self, api, frame):
+    def __evtsim_call__(self, api: KernelApi, frame: FrameType) -> Call:
         return base.Call("KEvent", KEvent._construct, api, (self,), {}, frame.f_lineno,
                          frame.f_code.co_filename)
 
@@ -97,7 +102,7 @@ class KEvent:
         return self.event is not None
 
     # --- methods: each one is a kernel call, yielded ------------------------------------
-    def _call(self, routine: str, *args):
+    def _call(self, routine: str, *args: object) -> Call:
         api = _running_api(f"KEvent.{routine}")
         if self in api.thread.unyielded:
             api.thread.unyielded.remove(self)
@@ -112,31 +117,32 @@ class KEvent:
         return base.new_call(api, routine, impl, (self.event, *args), base.learner_frame())
 
     @base.helper
-    def Set(self, increment: int = 0, wait: bool = False):
+    def Set(self, increment: int = 0, wait: bool = False) -> Call:
         return self._call("KeSetEvent", increment, wait)
 
     @base.helper
-    def Clear(self):
+    def Clear(self) -> Call:
         return self._call("KeClearEvent")
 
     @base.helper
-    def Reset(self):
+    def Reset(self) -> Call:
         return self._call("KeResetEvent")
 
     @base.helper
-    def Pulse(self, increment: int = 0, wait: bool = False):
+    def Pulse(self, increment: int = 0, wait: bool = False) -> Call:
         return self._call("KePulseEvent", increment, wait)
 
     @base.helper
-    def State(self):
+    def State(self) -> Call:
         return self._call("KeReadStateEvent")
 
     @base.helper
-    def Wait(self, mode=KernelMode, alertable: bool = False, timeout=None, reason=Executive):
+    def Wait(self, mode: int = KernelMode, alertable: bool = False, timeout: int | None = None,
+             reason: int = Executive) -> Call:
         return self._call("KeWaitForSingleObject", reason, mode, alertable, timeout)
 
     @base.helper
-    def Invalidate(self):
+    def Invalidate(self) -> Call:
         """Close the handle (if the event was opened by name) and forget the event."""
         if self.event is None:
             raise EvtsimError("this KEvent is already invalid")
@@ -144,7 +150,7 @@ class KEvent:
         return base.new_call(api, "ZwClose", KEvent._invalidate, (self,), base.learner_frame())
 
     @staticmethod
-    def _invalidate(api: KernelApi, self: "KEvent"):
+    def _invalidate(api: KernelApi, self: "KEvent") -> int | Nested:
         handle, self.handle, self.event = self.handle, None, None
         if handle is None:
             return 0

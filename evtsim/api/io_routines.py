@@ -2,35 +2,52 @@
 items and system threads (wdm.h names and parameter order; see `evtsim.io`)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from types import GeneratorType
+from typing import Any
 
 from .. import io
+from ..calls import Nested
 from ..dispatcher import NotificationEvent
 from ..errors import BadArgumentError, BugCheckSignal
-from ..io import (DEVICE_OBJECT, DRIVER_OBJECT, FILE_DEVICE_UNKNOWN, IO_WORKITEM, IRP,
-                  PsThreadType, ThreadObject)
+from ..io import (
+    DEVICE_OBJECT,
+    DRIVER_OBJECT,
+    FILE_DEVICE_UNKNOWN,
+    IO_STACK_LOCATION,
+    IO_WORKITEM,
+    IRP,
+    PsThreadType,
+    ThreadObject,
+)
 from ..objects import ObjectHeader, SymbolicLink, name_text
-from ..status import (DISPATCH_LEVEL, OBJ_KERNEL_HANDLE, PASSIVE_LEVEL,
-                      STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_NOT_FOUND,
-                      STATUS_SUCCESS)
+from ..status import (
+    DISPATCH_LEVEL,
+    OBJ_KERNEL_HANDLE,
+    PASSIVE_LEVEL,
+    STATUS_OBJECT_NAME_COLLISION,
+    STATUS_OBJECT_NAME_NOT_FOUND,
+    STATUS_SUCCESS,
+)
 from .base import helper, syscall
+from .kernel_checks import KernelChecks
 
 
-class IoRoutines:
+class IoRoutines(KernelChecks):
     """Mixed into KernelApi."""
 
-    def _irp(self, value, routine: str) -> IRP:
+    def _irp(self, value: object, routine: str) -> IRP:
         if not isinstance(value, IRP) or value.machine is not self.machine:
             raise BadArgumentError(f"{routine} needs an IRP of this machine, not {value!r}")
         return value
 
-    def _link_name(self, name, routine: str):
+    def _link_name(self, name: object, routine: str) -> str:
         text = name_text(name)
         if not text:
             raise BadArgumentError(f"{routine} needs a name such as r\"\\Device\\EvtDemo\"")
         return text
 
-    def _insert_named(self, obj, name: str, permanent: bool) -> int:
+    def _insert_named(self, obj: Any, name: str, permanent: bool) -> int:
         """Put an object under a full name; a status (collision, missing directory...)."""
         ob = self.machine.ob
         status, parent, leaf, existing = ob.parse(name)
@@ -45,7 +62,7 @@ class IoRoutines:
     @syscall
     def IoCreateDevice(self, DriverObject, DeviceName=None, DeviceExtensionSize=0,
                        DeviceType=FILE_DEVICE_UNKNOWN, DeviceCharacteristics=0,
-                       Exclusive=False):
+                       Exclusive=False) -> tuple[int, DEVICE_OBJECT | None]:
         """Make a device object; returns (status, device).
 
         evtsim takes `IoCreateDevice(driver, r"\\Device\\Name")`; the WDM order
@@ -69,11 +86,13 @@ class IoRoutines:
     @syscall
     def IoDeleteDevice(self, DeviceObject) -> None:
         if not isinstance(DeviceObject, DEVICE_OBJECT):
-            raise BadArgumentError(f"IoDeleteDevice needs a DEVICE_OBJECT, not {DeviceObject!r}")
+            raise BadArgumentError(
+                f"IoDeleteDevice needs a DEVICE_OBJECT, not {DeviceObject!r}")
         self._verifier("IoDeleteDevice", PASSIVE_LEVEL)
         header = DeviceObject.header
         if header.directory is not None:
-            header.directory.entries.pop(header.name, None)
+            if header.name is not None:
+                header.directory.entries.pop(header.name, None)
             header.directory, header.name = None, None
         DeviceObject.deleted = True
         if DeviceObject in DeviceObject.DriverObject.devices:
@@ -101,7 +120,7 @@ class IoRoutines:
         return STATUS_SUCCESS
 
     @helper
-    def IoGetCurrentIrpStackLocation(self, Irp):
+    def IoGetCurrentIrpStackLocation(self, Irp) -> IO_STACK_LOCATION:
         """The IRP's stack location (a macro: it runs at once, no step needed)."""
         return self._irp(Irp, "IoGetCurrentIrpStackLocation").stack
 
@@ -118,8 +137,9 @@ class IoRoutines:
         io.complete_irp(irp)
 
     @syscall
-    def IoSetCancelRoutine(self, Irp, CancelRoutine):
-        """Set (or with None, clear) the routine run if the IRP is cancelled; returns the old one."""
+    def IoSetCancelRoutine(self, Irp, CancelRoutine) -> Callable[..., Any] | None:
+        """Set (or with None, clear) the routine run if the IRP is cancelled; returns the
+        old one."""
         irp = self._irp(Irp, "IoSetCancelRoutine")
         if CancelRoutine is not None and not callable(CancelRoutine):
             raise BadArgumentError("IoSetCancelRoutine: CancelRoutine is a function "
@@ -128,7 +148,7 @@ class IoRoutines:
         return previous
 
     @syscall
-    def IoCancelIrp(self, Irp):
+    def IoCancelIrp(self, Irp) -> bool | Nested:
         """Cancel an IRP: set Irp.Cancel and run its cancel routine, if it has one."""
         irp = self._irp(Irp, "IoCancelIrp")
         self._verifier("IoCancelIrp", DISPATCH_LEVEL)
@@ -160,7 +180,8 @@ class IoRoutines:
                                  "already queued.")
         IoWorkItem.queued = True
 
-        def worker(k, item, routine, context):
+        def worker(k: Any, item: IO_WORKITEM, routine: Callable[..., Any],
+                   context: object) -> Generator[Any, Any, None]:
             item.queued = False
             out = routine(k, item.DeviceObject, context)
             if isinstance(out, GeneratorType):
@@ -175,7 +196,8 @@ class IoRoutines:
             raise BadArgumentError("IoFreeWorkItem needs an IO_WORKITEM")
 
     @syscall
-    def PsCreateSystemThread(self, StartRoutine, StartContext=None, name: str | None = None):
+    def PsCreateSystemThread(self, StartRoutine, StartContext=None,
+                             name: str | None = None) -> tuple[int, int]:
         """Start `StartRoutine(k, StartContext)` in the System process.
 
         Returns (status, handle): a kernel handle to the thread, which is signaled when

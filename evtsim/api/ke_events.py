@@ -10,16 +10,30 @@ mixed into KernelApi.
 from __future__ import annotations
 
 from .. import dispatcher
-from ..dispatcher import (KEVENT, DispatcherObject, Executive, KernelMode,
-                          NotificationEvent, SynchronizationEvent, WaitAll, WaitAny)
+from ..dispatcher import (
+    KEVENT,
+    DispatcherObject,
+    Executive,
+    KernelMode,
+    NotificationEvent,
+    SynchronizationEvent,
+    WaitAll,
+    WaitAny,
+)
 from ..errors import BadArgumentError, BugCheckSignal, MachineStateError
 from ..status import MAXIMUM_WAIT_OBJECTS, STATUS_SUCCESS, THREAD_WAIT_OBJECTS
 from .base import syscall
-from .kernel_checks import (APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, IO_NO_INCREMENT,
-                            level_name)
+from .kernel_checks import (
+    APC_LEVEL,
+    DISPATCH_LEVEL,
+    HIGH_LEVEL,
+    IO_NO_INCREMENT,
+    KernelChecks,
+    level_name,
+)
 
 
-class KeEvents:
+class KeEvents(KernelChecks):
     """Mixed into KernelApi: events, waits and the IRQL."""
 
     # --- events ----------------------------------------------------------------------
@@ -120,7 +134,8 @@ class KeEvents:
                 f"{self.thread.name} waited on {Count} objects without passing WaitBlockArray. "
                 f"A thread has room for only {THREAD_WAIT_OBJECTS} wait blocks of its own.")
         if Count > len(Object):
-            raise BadArgumentError(f"{routine}: Count is {Count} but Object has {len(Object)} entries")
+            raise BadArgumentError(
+                f"{routine}: Count is {Count} but Object has {len(Object)} entries")
         if WaitType not in (WaitAny, WaitAll) or isinstance(WaitType, bool):
             raise BadArgumentError(f"{routine}: WaitType is WaitAny or WaitAll, not {WaitType!r}")
         objects = tuple(self._object(o, routine) for o in Object[:Count])
@@ -151,11 +166,12 @@ class KeEvents:
     def KeGetCurrentIrql(self) -> int:
         return self.thread.irql
 
-    def _irql_value(self, value, routine: str) -> int:
+    def _irql_value(self, value: object, routine: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= HIGH_LEVEL:
             raise BadArgumentError(f"{routine}: an IRQL is a whole number 0..31, not {value!r}")
         if self.immediate:
-            raise MachineStateError(f"m.kernel always runs at PASSIVE_LEVEL; {routine} is for threads")
+            raise MachineStateError(
+                f"m.kernel always runs at PASSIVE_LEVEL; {routine} is for threads")
         return value
 
     @syscall

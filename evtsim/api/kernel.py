@@ -12,43 +12,76 @@ items). It also re-exports the constants and names drivers and lessons import fr
 """
 from __future__ import annotations
 
-# Many of these are only re-exported: the lessons, scenarios and the programming-model
-# contract import them from evtsim.api.kernel.
-from .. import dispatcher
-from ..dispatcher import (KEVENT, KTIMER, KWAIT_BLOCK, DispatcherObject, Executive,
-                          KernelMode, NotificationEvent, NotificationTimer,
-                          SynchronizationEvent, SynchronizationTimer, UserMode, WaitAll,
-                          WaitAny)
-from ..errors import BadArgumentError, BugCheckSignal, MachineStateError
-from ..objects import (OBJECT_ATTRIBUTES, SECURITY_DESCRIPTOR, UNICODE_STRING,
-                       ExEventObjectType, IoDeviceObjectType, IoFileObjectType,
-                       ObDirectoryObjectType, ObSymbolicLinkObjectType, is_kernel_handle,
-                       name_text)
-from ..objects import ObjectType as ObjectTypeClass
-from ..io import (CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, FILE_READ_ACCESS,
-                  FILE_WRITE_ACCESS, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
-                  IRP_MJ_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, METHOD_BUFFERED,
-                  METHOD_NEITHER, CriticalWorkQueue, DelayedWorkQueue, IoDriverObjectType,
-                  PsThreadType)
-from ..scheduler import KDPC, Thread
-from ..status import (EVENT_ALL_ACCESS, MAXIMUM_WAIT_OBJECTS, OBJ_CASE_INSENSITIVE,
-                      OBJ_EXCLUSIVE, OBJ_INHERIT, OBJ_KERNEL_HANDLE, OBJ_OPENIF,
-                      OBJ_PERMANENT, STATUS_ALERTED, STATUS_INVALID_PARAMETER,
-                      STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
-                      THREAD_WAIT_OBJECTS)
-from ..process import Process as ProcessClass
-from .base import Surface, helper, syscall
+# Most of these are only re-exported (they are in __all__ below): the lessons, scenarios
+# and the programming-model contract import them from evtsim.api.kernel.
+from ..dispatcher import (
+    KEVENT,
+    KTIMER,
+    KWAIT_BLOCK,
+    Executive,
+    KernelMode,
+    NotificationEvent,
+    NotificationTimer,
+    SynchronizationEvent,
+    SynchronizationTimer,
+    UserMode,
+    WaitAll,
+    WaitAny,
+)
+from ..io import (
+    CTL_CODE,
+    FILE_ANY_ACCESS,
+    FILE_DEVICE_UNKNOWN,
+    FILE_READ_ACCESS,
+    FILE_WRITE_ACCESS,
+    IRP_MJ_CLEANUP,
+    IRP_MJ_CLOSE,
+    IRP_MJ_CREATE,
+    IRP_MJ_DEVICE_CONTROL,
+    IRP_MJ_READ,
+    IRP_MJ_WRITE,
+    METHOD_BUFFERED,
+    METHOD_NEITHER,
+    CriticalWorkQueue,
+    DelayedWorkQueue,
+    IoDriverObjectType,
+    PsThreadType,
+)
+from ..objects import (
+    OBJECT_ATTRIBUTES,
+    SECURITY_DESCRIPTOR,
+    UNICODE_STRING,
+    ExEventObjectType,
+    IoDeviceObjectType,
+    IoFileObjectType,
+    ObDirectoryObjectType,
+    ObSymbolicLinkObjectType,
+)
+from ..scheduler import KDPC
+from ..status import (
+    OBJ_CASE_INSENSITIVE,
+    OBJ_EXCLUSIVE,
+    OBJ_INHERIT,
+    OBJ_KERNEL_HANDLE,
+    OBJ_OPENIF,
+    OBJ_PERMANENT,
+)
 from .io_routines import IoRoutines
 from .ke_events import KeEvents
-from .kernel_checks import (APC_LEVEL, DISPATCH_LEVEL, EVENT_INCREMENT, HIGH_LEVEL,
-                            IO_NO_INCREMENT, LEVEL_NAMES, PASSIVE_LEVEL, KernelChecks,
-                            level_name)
+from .kernel_checks import (
+    APC_LEVEL,
+    DISPATCH_LEVEL,
+    EVENT_INCREMENT,
+    HIGH_LEVEL,
+    IO_NO_INCREMENT,
+    PASSIVE_LEVEL,
+    level_name,
+)
 from .ps_misc import KAPC_STATE, PsMisc
-from .zw_ob import (InitializeObjectAttributes, RtlInitUnicodeString, ZwOb, close_file,
-                    holding)
+from .zw_ob import InitializeObjectAttributes, RtlInitUnicodeString, ZwOb
 
 
-class KernelApi(KeEvents, PsMisc, ZwOb, KernelChecks, IoRoutines, Surface):
+class KernelApi(KeEvents, PsMisc, ZwOb, IoRoutines):
     """What kernel-mode code (System threads, DriverEntry, dispatch routines, DPCs) calls."""
 
     surface_name = "kernel"

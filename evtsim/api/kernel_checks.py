@@ -8,26 +8,40 @@ wdm.h reference pages and ReactOS ke/*.c. `KernelChecks` is mixed into KernelApi
 """
 from __future__ import annotations
 
+from typing import TypeVar, overload
+
 from ..dispatcher import DispatcherObject, KernelMode, UserMode
 from ..errors import BadArgumentError, BugCheckSignal, MachineStateError
-from ..status import APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL  # noqa: F401
+from ..process import Process
+from ..status import APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL
+from .base import Surface
 
 IO_NO_INCREMENT = 0
 EVENT_INCREMENT = 1
 LEVEL_NAMES = {0: "PASSIVE_LEVEL", 1: "APC_LEVEL", 2: "DISPATCH_LEVEL", 31: "HIGH_LEVEL"}
+
+D = TypeVar("D", bound=DispatcherObject)
 
 
 def level_name(irql: int) -> str:
     return LEVEL_NAMES.get(irql, f"IRQL {irql}")
 
 
-class KernelChecks:
+class KernelChecks(Surface):
     """Mixed into KernelApi: the checks its routines share."""
 
     # --- argument checks: a Python mistake is an EvtsimError, not a traceback ----------
-    def _object(self, value, routine: str, kind=DispatcherObject) -> DispatcherObject:
+    @overload
+    def _object(self, value: object, routine: str) -> DispatcherObject: ...
+
+    @overload
+    def _object(self, value: object, routine: str, kind: type[D]) -> D: ...
+
+    def _object(self, value: object, routine: str,
+                kind: type[DispatcherObject] = DispatcherObject) -> DispatcherObject:
         if not isinstance(value, kind):
-            want = kind.kind if kind is not DispatcherObject else "a dispatcher object (KEVENT, KTIMER)"
+            want = (kind.kind if kind is not DispatcherObject
+                    else "a dispatcher object (KEVENT, KTIMER)")
             raise BadArgumentError(f"{routine} needs {want}, not {value!r}")
         if value.machine is not self.machine:
             raise BadArgumentError(f"{routine}: {value.name} belongs to another Machine")
@@ -50,7 +64,7 @@ class KernelChecks:
                 f"driver breaks it.")
 
     @staticmethod
-    def _timeout(value, routine: str):
+    def _timeout(value: object, routine: str) -> int | None:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
@@ -101,7 +115,7 @@ class KernelChecks:
             thread.irql = DISPATCH_LEVEL
             thread.wait_next = True
 
-    def _process(self):
+    def _process(self) -> Process:
         """The process whose handle table this code uses (the attached one, if any)."""
         thread = self.thread
         return thread.attached or thread.process

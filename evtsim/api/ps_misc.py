@@ -9,17 +9,16 @@ KeSetTimerEx, KeStackAttachProcess) and ReactOS ke/*.c. `PsMisc` is mixed into K
 from __future__ import annotations
 
 from .. import dispatcher
-from ..dispatcher import (KTIMER, KernelMode, NotificationTimer, SynchronizationTimer,
-                          UserMode)
+from ..dispatcher import KTIMER, KernelMode, NotificationTimer, SynchronizationTimer, UserMode
 from ..errors import BadArgumentError
 from ..process import Process as ProcessClass
 from ..scheduler import KDPC, Thread
 from ..status import STATUS_ALERTED
 from .base import syscall
-from .kernel_checks import DISPATCH_LEVEL
+from .kernel_checks import DISPATCH_LEVEL, KernelChecks
 
 
-class PsMisc:
+class PsMisc(KernelChecks):
     """Mixed into KernelApi: threads, alerts, APCs, DPCs, timers and process context."""
 
     # --- threads, alerts and APCs ----------------------------------------------------
@@ -32,7 +31,7 @@ class PsMisc:
         """Virtual time since boot, in 100 ns units."""
         return self.machine.time
 
-    def _target(self, value, routine: str) -> Thread:
+    def _target(self, value: object, routine: str) -> Thread:
         if (not isinstance(value, Thread) or value.machine is not self.machine or value.is_dpc
                 or value is self.machine.instructor):
             raise BadArgumentError(f"{routine} needs a thread of this machine, not {value!r}")
@@ -100,7 +99,7 @@ class PsMisc:
         self.machine.dpc_queue.remove(Dpc)
         return True
 
-    def _label(self, name, prefix: str) -> str:
+    def _label(self, name: object, prefix: str) -> str:
         """evtsim's label for a new object: `name` (made unique) or Prefix1, Prefix2..."""
         if name is None:
             return self.machine.object_name(prefix)
@@ -120,7 +119,8 @@ class PsMisc:
                                    "SynchronizationTimer")
         return KTIMER(self.machine, self._label(name, "Timer"), Type)
 
-    def _arm(self, timer: KTIMER, due, period: int, dpc, routine: str) -> bool:
+    def _arm(self, timer: KTIMER, due: object, period: object, dpc: object,
+             routine: str) -> bool:
         if isinstance(due, bool) or not isinstance(due, int):
             raise BadArgumentError(f"{routine}: DueTime is a negative relative or positive "
                                    f"absolute time in 100 ns units, not {due!r}")
@@ -168,11 +168,11 @@ class PsMisc:
 
     # --- process context -------------------------------------------------------------
     @syscall
-    def PsGetCurrentProcess(self):
+    def PsGetCurrentProcess(self) -> ProcessClass:
         return self._process()
 
     @syscall
-    def KeStackAttachProcess(self, Process):
+    def KeStackAttachProcess(self, Process) -> KAPC_STATE:
         """Run in another process's context (its handle table) until detached."""
         if not isinstance(Process, ProcessClass) or Process.machine is not self.machine:
             raise BadArgumentError(f"KeStackAttachProcess needs a process of this machine, "
@@ -193,7 +193,7 @@ class PsMisc:
 class KAPC_STATE:
     """What KeStackAttachProcess saves so KeUnstackDetachProcess can go back."""
 
-    def __init__(self, previous):
+    def __init__(self, previous: ProcessClass | None) -> None:
         self.previous = previous
 
 

@@ -9,31 +9,62 @@ for NULL, BOOL as True/False, WAIT_* codes. Timeouts are milliseconds.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from .. import dispatcher
-from ..dispatcher import DispatcherObject, KEVENT, UserMode, WaitAll, WaitAny
+from ..calls import Nested
+from ..dispatcher import KEVENT, DispatcherObject, UserMode, WaitAll, WaitAny
 from ..errors import BadArgumentError
-from ..objects import SECURITY_DESCRIPTOR, ExEventObjectType
-from ..status import (CREATE_EVENT_INITIAL_SET, CREATE_EVENT_MANUAL_RESET,
-                      ERROR_ALREADY_EXISTS, ERROR_FILENAME_EXCED_RANGE, ERROR_GEN_FAILURE,
-                      ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_PATH_NOT_FOUND,
-                      ERROR_SUCCESS, EVENT_ALL_ACCESS, EVENT_MODIFY_STATE, INFINITE,
-                      MAXIMUM_WAIT_OBJECTS, OBJ_INHERIT, OBJ_OPENIF, STATUS_OBJECT_NAME_EXISTS,
-                      STATUS_SUCCESS, STATUS_USER_APC, SYNCHRONIZE, WAIT_FAILED,
-                      WAIT_IO_COMPLETION, nt_status_to_win32_error)
-from ..io import (DEVICE_OBJECT, FILE_OBJECT, INVALID_HANDLE_VALUE, IRP, IRP_MJ_CREATE,
-                  IRP_MJ_DEVICE_CONTROL, send)
-from ..objects import IoFileObjectType
-from ..status import (ERROR_FILE_NOT_FOUND, GENERIC_READ, GENERIC_WRITE, NT_SUCCESS,
-                      STATUS_OBJECT_TYPE_MISMATCH)
+from ..io import (
+    DEVICE_OBJECT,
+    FILE_OBJECT,
+    INVALID_HANDLE_VALUE,
+    IRP,
+    IRP_MJ_CREATE,
+    IRP_MJ_DEVICE_CONTROL,
+    send,
+)
+from ..objects import SECURITY_DESCRIPTOR, ExEventObjectType, IoFileObjectType
+from ..process import Process
+from ..status import (
+    CREATE_EVENT_INITIAL_SET,
+    CREATE_EVENT_MANUAL_RESET,
+    ERROR_ALREADY_EXISTS,
+    ERROR_FILE_NOT_FOUND,
+    ERROR_FILENAME_EXCED_RANGE,
+    ERROR_GEN_FAILURE,
+    ERROR_INVALID_HANDLE,
+    ERROR_INVALID_PARAMETER,
+    ERROR_PATH_NOT_FOUND,
+    ERROR_SUCCESS,
+    EVENT_ALL_ACCESS,
+    EVENT_MODIFY_STATE,
+    GENERIC_READ,
+    GENERIC_WRITE,
+    INFINITE,
+    MAXIMUM_WAIT_OBJECTS,
+    NT_SUCCESS,
+    OBJ_INHERIT,
+    OBJ_OPENIF,
+    STATUS_OBJECT_NAME_EXISTS,
+    STATUS_OBJECT_TYPE_MISMATCH,
+    STATUS_SUCCESS,
+    STATUS_USER_APC,
+    SYNCHRONIZE,
+    WAIT_FAILED,
+    WAIT_IO_COMPLETION,
+    nt_status_to_win32_error,
+)
 from .base import Surface, syscall
-from .kernel import close_file, holding
+from .zw_ob import close_file, holding
 
 OPEN_EXISTING = 3
 
 MAX_PATH = 260
 
 
-def milliseconds_to_timeout(ms, routine: str):
+def milliseconds_to_timeout(ms: object, routine: str) -> int | None:
     """Win32 milliseconds to a kernel timeout: None forever, 0 poll, else relative."""
     if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= INFINITE:
         raise BadArgumentError(f"{routine}: the timeout is a number of milliseconds "
@@ -47,7 +78,7 @@ class SECURITY_ATTRIBUTES:
     """What CreateEvent's first argument carries: a descriptor and inheritability."""
 
     def __init__(self, lpSecurityDescriptor: SECURITY_DESCRIPTOR | None = None,
-                 bInheritHandle: bool = False):
+                 bInheritHandle: bool = False) -> None:
         if lpSecurityDescriptor is not None and not isinstance(lpSecurityDescriptor,
                                                                SECURITY_DESCRIPTOR):
             raise BadArgumentError("lpSecurityDescriptor must be a SECURITY_DESCRIPTOR or None")
@@ -70,22 +101,22 @@ class Win32Api(Surface):
     surface_name = "win32"
 
     # --- helpers -----------------------------------------------------------------------
-    def _fail(self, status_or_error: int, *, is_status: bool = True):
+    def _fail(self, status_or_error: int, *, is_status: bool = True) -> None:
         self.thread.last_error = (nt_status_to_win32_error(status_or_error) if is_status
                                   else status_or_error)
 
-    def _process(self):
+    def _process(self) -> Process:
         return self.thread.process
 
     @staticmethod
-    def _name(value, routine: str):
+    def _name(value: object, routine: str) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
             raise BadArgumentError(f"{routine}: lpName is a str or None, not {value!r}")
         return value.split("\0", 1)[0]          # a C string ends at its first NUL
 
-    def _reference(self, handle, access: int, want_event: bool):
+    def _reference(self, handle: object, access: int, want_event: bool) -> Any:
         """Look a handle up as the kernel does for a user-mode caller.
 
         Returns the object, or None with the last error set (bad handle or wrong type:
@@ -105,7 +136,8 @@ class Win32Api(Surface):
         return obj
 
     # --- events ------------------------------------------------------------------------
-    def _create(self, routine, attrs, name, manual, initial, access):
+    def _create(self, routine: str, attrs: object, name: object, manual: object,
+                initial: object, access: int) -> int | None:
         name = self._name(name, routine)
         if attrs is not None and not isinstance(attrs, SECURITY_ATTRIBUTES):
             raise BadArgumentError(f"{routine}: lpEventAttributes is SECURITY_ATTRIBUTES "
@@ -135,13 +167,15 @@ class Win32Api(Surface):
         return handle
 
     @syscall
-    def CreateEvent(self, lpEventAttributes, bManualReset, bInitialState, lpName):
+    def CreateEvent(self, lpEventAttributes, bManualReset, bInitialState,
+                    lpName) -> int | None:
         """Create or open an event; sets ERROR_ALREADY_EXISTS when it opened one."""
         return self._create("CreateEvent", lpEventAttributes, lpName, bManualReset,
                             bInitialState, EVENT_ALL_ACCESS)
 
     @syscall
-    def CreateEventEx(self, lpEventAttributes, lpName, dwFlags, dwDesiredAccess):
+    def CreateEventEx(self, lpEventAttributes, lpName, dwFlags,
+                      dwDesiredAccess) -> int | None:
         """CreateEvent with flags (CREATE_EVENT_MANUAL_RESET, _INITIAL_SET) and access."""
         if isinstance(dwFlags, bool) or not isinstance(dwFlags, int) or dwFlags & ~3:
             self._fail(ERROR_INVALID_PARAMETER, is_status=False)
@@ -153,7 +187,7 @@ class Win32Api(Surface):
                             dwFlags & CREATE_EVENT_INITIAL_SET, dwDesiredAccess)
 
     @syscall
-    def OpenEvent(self, dwDesiredAccess, bInheritHandle, lpName):
+    def OpenEvent(self, dwDesiredAccess, bInheritHandle, lpName) -> int | None:
         """Open an existing named event; None and a last error if that fails."""
         name = self._name(lpName, "OpenEvent")
         if isinstance(dwDesiredAccess, bool) or not isinstance(dwDesiredAccess, int):
@@ -198,9 +232,11 @@ class Win32Api(Surface):
         return self._change(hEvent, dispatcher.pulse)
 
     # --- waits -------------------------------------------------------------------------
-    def _wait(self, routine, handles, wait_type, ms, alertable, before=None):
+    def _wait(self, routine: str, handles: Sequence[object], wait_type: int, ms: object,
+              alertable: object, before: Callable[[], bool] | None = None) -> Any:
+        """The wait's status (a WAIT_* code), or BLOCKED while the thread waits."""
         timeout = milliseconds_to_timeout(ms, routine)
-        objects = []
+        objects: list[DispatcherObject] = []
         for handle in handles:
             obj = self._reference(handle, SYNCHRONIZE, False)
             if obj is None:
@@ -211,9 +247,9 @@ class Win32Api(Surface):
             return WAIT_FAILED
         if before is not None and not before():
             return WAIT_FAILED
-        objects = tuple(objects)
-        return self.machine.wait(self.thread, objects, wait_type, UserMode, bool(alertable),
-                                 timeout, routine, translate=holding(self.machine.ob, objects))
+        held = tuple(objects)
+        return self.machine.wait(self.thread, held, wait_type, UserMode, bool(alertable),
+                                 timeout, routine, translate=holding(self.machine.ob, held))
 
     @syscall
     def WaitForSingleObject(self, hHandle, dwMilliseconds) -> int:
@@ -226,7 +262,8 @@ class Win32Api(Surface):
         return self._wait("WaitForSingleObjectEx", (hHandle,), WaitAny, dwMilliseconds,
                           bAlertable)
 
-    def _handles(self, routine, count, handles):
+    def _handles(self, routine: str, count: object,
+                 handles: object) -> Sequence[object] | None:
         if isinstance(count, bool) or not isinstance(count, int):
             raise BadArgumentError(f"{routine}: nCount is a whole number")
         if not isinstance(handles, (list, tuple)):
@@ -272,8 +309,9 @@ class Win32Api(Surface):
 
     # --- handles, errors, sleeping, APCs -------------------------------------------------
     @syscall
-    def CloseHandle(self, hObject) -> bool:
-        """Close a handle; the last handle to a device sends IRP_MJ_CLEANUP and _CLOSE."""
+    def CloseHandle(self, hObject) -> bool | Nested:
+        """Close a handle; the last handle to a device sends IRP_MJ_CLEANUP and _CLOSE
+        (a Nested: the driver's routines run first)."""
         chain = close_file(self.machine, self.thread, self._process(), hObject, UserMode, True)
         if chain is not None:
             return chain
@@ -330,14 +368,14 @@ class Win32Api(Surface):
     def CreateFile(self, lpFileName, dwDesiredAccess=GENERIC_READ | GENERIC_WRITE,
                    dwShareMode=0, lpSecurityAttributes=None,
                    dwCreationDisposition=OPEN_EXISTING, dwFlagsAndAttributes=0,
-                   hTemplateFile=None):
+                   hTemplateFile=None) -> int | Nested:
         r"""Open a device by its DOS name, r"\\.\Name"; INVALID_HANDLE_VALUE on failure.
 
         The driver's IRP_MJ_CREATE routine runs in this thread before it returns.
         """
         if not isinstance(lpFileName, str):
-            raise BadArgumentError(f"CreateFile: lpFileName is a str such as r\"\\.\\EvtDemo\", "
-                                   f"not {lpFileName!r}")
+            raise BadArgumentError(f"CreateFile: lpFileName is a str such as "
+                                   f"r\"\\.\\EvtDemo\", not {lpFileName!r}")
         if isinstance(dwDesiredAccess, bool) or not isinstance(dwDesiredAccess, int):
             raise BadArgumentError("CreateFile: dwDesiredAccess is an access mask")
         machine = self.machine
@@ -355,7 +393,7 @@ class Win32Api(Surface):
         file_object = FILE_OBJECT(device, process, lpFileName)
         granted = IoFileObjectType.map(dwDesiredAccess) | SYNCHRONIZE
 
-        def opened(irp):
+        def opened(irp: IRP) -> int:
             status = irp.IoStatus.Status
             if not NT_SUCCESS(status):
                 self._fail(status)
@@ -369,7 +407,7 @@ class Win32Api(Surface):
 
     @syscall
     def DeviceIoControl(self, hDevice, dwIoControlCode, lpInBuffer=None,
-                        nOutBufferSize=0):
+                        nOutBufferSize=0) -> tuple[bool, Any] | Nested:
         """Send an I/O control code to a device; returns (ok, out).
 
         The driver's IRP_MJ_DEVICE_CONTROL routine runs in this thread and process. If
@@ -384,7 +422,7 @@ class Win32Api(Surface):
             return False, None
         file_object = entry.object
 
-        def finished(irp):
+        def finished(irp: IRP) -> tuple[bool, Any]:
             status = irp.IoStatus.Status
             if not NT_SUCCESS(status):
                 self._fail(status)

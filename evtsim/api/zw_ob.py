@@ -11,26 +11,53 @@ and io/iomgr/ioevent.c. `ZwOb` is mixed into KernelApi.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
 from .. import dispatcher
-from ..dispatcher import (KEVENT, DispatcherObject, KernelMode, NotificationEvent,
-                          SynchronizationEvent, WaitAny)
+from ..calls import Nested
+from ..dispatcher import (
+    KEVENT,
+    DispatcherObject,
+    KernelMode,
+    NotificationEvent,
+    SynchronizationEvent,
+    WaitAny,
+)
 from ..errors import BadArgumentError, BugCheckSignal
-from ..objects import (OBJECT_ATTRIBUTES, SECURITY_DESCRIPTOR, UNICODE_STRING,
-                       ExEventObjectType, is_kernel_handle, name_text)
+from ..objects import (
+    OBJECT_ATTRIBUTES,
+    SECURITY_DESCRIPTOR,
+    UNICODE_STRING,
+    ExEventObjectType,
+    is_kernel_handle,
+    name_text,
+)
 from ..objects import ObjectType as ObjectTypeClass
-from ..status import (EVENT_ALL_ACCESS, OBJ_KERNEL_HANDLE, OBJ_OPENIF,
-                      STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_EXISTS,
-                      STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS)
+from ..process import Process
+from ..scheduler import Thread
+from ..status import (
+    EVENT_ALL_ACCESS,
+    OBJ_KERNEL_HANDLE,
+    OBJ_OPENIF,
+    STATUS_INVALID_PARAMETER,
+    STATUS_OBJECT_NAME_EXISTS,
+    STATUS_OBJECT_TYPE_MISMATCH,
+    STATUS_SUCCESS,
+)
 from .base import helper, syscall
-from .kernel_checks import DISPATCH_LEVEL, PASSIVE_LEVEL
+from .kernel_checks import DISPATCH_LEVEL, PASSIVE_LEVEL, KernelChecks
+
+R = TypeVar("R")
 
 
-class ZwOb:
+class ZwOb(KernelChecks):
     """Mixed into KernelApi: object attributes, Zw* and Ob* routines, the Io event calls."""
 
     # --- the object manager: Zw, Ob, Io ----------------------------------------------
     @staticmethod
-    def _attributes(value, routine: str):
+    def _attributes(value: object, routine: str) -> tuple[str | None, int, Any, Any]:
+        """(name, attributes, root directory, security descriptor), checked."""
         if value is None:
             return None, 0, None, None
         if not isinstance(value, OBJECT_ATTRIBUTES):
@@ -62,23 +89,26 @@ class ZwOb:
         return RtlInitUnicodeString(SourceString)
 
     @syscall
-    def ZwCreateEvent(self, DesiredAccess, ObjectAttributes, EventType, InitialState):
+    def ZwCreateEvent(self, DesiredAccess, ObjectAttributes, EventType,
+                      InitialState) -> tuple[int, int | None]:
         """Create (or with OBJ_OPENIF open) an event; returns (status, handle)."""
         routine = "ZwCreateEvent"
         access = self._access(DesiredAccess, routine)
         name, attributes, root, security = self._attributes(ObjectAttributes, routine)
-        if EventType not in (NotificationEvent, SynchronizationEvent) or isinstance(EventType, bool):
+        if (EventType not in (NotificationEvent, SynchronizationEvent)
+                or isinstance(EventType, bool)):
             return STATUS_INVALID_PARAMETER, None
         self._verifier(routine, PASSIVE_LEVEL)
         ob = self.machine.ob
         status, handle, _ = ob.create_or_open(
-            self._process(), ExEventObjectType, ob.new_event(EventType, 1 if InitialState else 0, name),
+            self._process(), ExEventObjectType,
+            ob.new_event(EventType, 1 if InitialState else 0, name),
             name, attributes, root, security, access, KernelMode,
             bool(attributes & OBJ_KERNEL_HANDLE))
         return status, handle
 
     @syscall
-    def ZwOpenEvent(self, DesiredAccess, ObjectAttributes):
+    def ZwOpenEvent(self, DesiredAccess, ObjectAttributes) -> tuple[int, int | None]:
         """Open a named event; returns (status, handle)."""
         routine = "ZwOpenEvent"
         access = self._access(DesiredAccess, routine)
@@ -91,7 +121,7 @@ class ZwOb:
             bool(attributes & OBJ_KERNEL_HANDLE))
         return status, handle
 
-    def _event_by_handle(self, handle, routine: str):
+    def _event_by_handle(self, handle: object, routine: str) -> tuple[int, KEVENT | None]:
         status, entry = self.machine.ob.resolve(self._process(), handle, KernelMode)
         if status != STATUS_SUCCESS:
             return status, None
@@ -100,7 +130,7 @@ class ZwOb:
         return STATUS_SUCCESS, entry.object
 
     @syscall
-    def ZwSetEvent(self, EventHandle):
+    def ZwSetEvent(self, EventHandle) -> tuple[int, int | None]:
         """Set the event a handle names; returns (status, previous_state)."""
         self._verifier("ZwSetEvent", PASSIVE_LEVEL)
         status, event = self._event_by_handle(EventHandle, "ZwSetEvent")
@@ -109,7 +139,7 @@ class ZwOb:
         return STATUS_SUCCESS, dispatcher.signal(event)
 
     @syscall
-    def ZwResetEvent(self, EventHandle):
+    def ZwResetEvent(self, EventHandle) -> tuple[int, int | None]:
         """Reset the event a handle names; returns (status, previous_state)."""
         self._verifier("ZwResetEvent", PASSIVE_LEVEL)
         status, event = self._event_by_handle(EventHandle, "ZwResetEvent")
@@ -118,7 +148,7 @@ class ZwOb:
         return STATUS_SUCCESS, dispatcher.reset(event)
 
     @syscall
-    def ZwPulseEvent(self, EventHandle):
+    def ZwPulseEvent(self, EventHandle) -> tuple[int, int | None]:
         """Pulse the event a handle names; returns (status, previous_state)."""
         self._verifier("ZwPulseEvent", PASSIVE_LEVEL)
         status, event = self._event_by_handle(EventHandle, "ZwPulseEvent")
@@ -152,8 +182,11 @@ class ZwOb:
                                  timeout, routine, translate=holding(ob, (obj,)))
 
     @syscall
-    def ZwClose(self, Handle) -> int:
-        """Close a handle. Closing a bad kernel handle from kernel mode is bug check 0x93."""
+    def ZwClose(self, Handle) -> int | Nested:
+        """Close a handle. Closing a bad kernel handle from kernel mode is bug check 0x93.
+
+        The last handle of a file object first runs the driver's cleanup and close
+        routines (a Nested), and then returns the status."""
         self._verifier("ZwClose", PASSIVE_LEVEL)
         chain = close_file(self.machine, self.thread, self._process(), Handle, KernelMode,
                            STATUS_SUCCESS)
@@ -169,7 +202,8 @@ class ZwOb:
         return status
 
     @syscall
-    def ObReferenceObjectByHandle(self, Handle, DesiredAccess, ObjectType, AccessMode):
+    def ObReferenceObjectByHandle(self, Handle, DesiredAccess, ObjectType,
+                                  AccessMode) -> tuple[int, Any]:
         """Turn a handle into a referenced pointer; returns (status, object).
 
         The handle is looked up in the *current process*; checks run in this order: a
@@ -186,10 +220,12 @@ class ZwOb:
         return self.machine.ob.reference_by_handle(self._process(), Handle, access,
                                                    ObjectType, mode)
 
-    def _managed(self, obj, routine: str):
-        if getattr(obj, "header", None) is None or getattr(obj, "machine", self.machine) is not self.machine:
-            raise BadArgumentError(f"{routine} needs an object from the object manager "
-                                   f"(a KEVENT from KeInitializeEvent has no header), not {obj!r}")
+    def _managed(self, obj: Any, routine: str) -> Any:
+        if (getattr(obj, "header", None) is None
+                or getattr(obj, "machine", self.machine) is not self.machine):
+            raise BadArgumentError(
+                f"{routine} needs an object from the object manager "
+                f"(a KEVENT from KeInitializeEvent has no header), not {obj!r}")
         if obj.header.deleted:
             raise BugCheckSignal(
                 0x18, f"{routine} on an object that was already freed",
@@ -218,7 +254,8 @@ class ZwOb:
                 f"ZwClose instead.")
         self.machine.ob.dereference(Object)
 
-    def _io_create_event(self, routine: str, EventName, event_type: int):
+    def _io_create_event(self, routine: str, EventName: object,
+                         event_type: int) -> tuple[KEVENT | None, int | None]:
         self._verifier(routine, PASSIVE_LEVEL)
         name = name_text(EventName)
         if not name:
@@ -233,7 +270,7 @@ class ZwOb:
         return event, handle
 
     @syscall
-    def IoCreateNotificationEvent(self, EventName):
+    def IoCreateNotificationEvent(self, EventName) -> tuple[KEVENT | None, int | None]:
         """Open or create a named notification event, Signaled when new.
 
         Returns (PKEVENT, handle), or (None, None). An existing event is returned as
@@ -244,7 +281,7 @@ class ZwOb:
                                      NotificationEvent)
 
     @syscall
-    def IoCreateSynchronizationEvent(self, EventName):
+    def IoCreateSynchronizationEvent(self, EventName) -> tuple[KEVENT | None, int | None]:
         """Open or create a named synchronization event, Signaled when new.
 
         Returns (PKEVENT, handle), or (None, None); see IoCreateNotificationEvent.
@@ -253,7 +290,8 @@ class ZwOb:
                                      SynchronizationEvent)
 
 
-def close_file(machine, thread, process, handle, mode: int, result):
+def close_file(machine: Any, thread: Thread, process: Process, handle: object, mode: int,
+               result: R) -> R | Nested | None:
     """If `handle` is the last handle to a file object, close it and return the
     cleanup/close IRP chain (a Nested) that finishes with `result`; else None."""
     from ..io import FILE_OBJECT, close_file_chain
@@ -268,21 +306,21 @@ def close_file(machine, thread, process, handle, mode: int, result):
     return close_file_chain(machine, thread, file_object, result)
 
 
-
-def holding(ob, objects):
+def holding(ob: Any, objects: Sequence[Any]) -> Callable[[Any], Any]:
     """Keep a pointer reference on the objects of a handle wait until it ends."""
     for obj in objects:
         ob.reference(obj)
 
-    released = []
+    released: list[bool] = []
 
-    def release(status=None):
+    def release(status: Any = None) -> Any:
         if not released:                # once, whether the wait ends or is killed
             released.append(True)
             for obj in objects:
                 ob.dereference(obj)
         return status
-    release.releases_references = release
+    # The mark machine._kill looks for, to drop the references of a killed thread's wait.
+    vars(release)["releases_references"] = release
     return release
 
 

@@ -48,5 +48,5 @@ def _load() -> None:
         importlib.import_module(f"{__name__}.{info.name}")
 
 
-__all__ = ["Exercise", "Feedback", "exercise", "get", "check", "all_exercises", "REGISTRY", "Source",
-           "show_source"]
+__all__ = ["Exercise", "Feedback", "exercise", "get", "check", "all_exercises", "REGISTRY",
+           "Source", "show_source"]

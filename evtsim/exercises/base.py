@@ -133,7 +133,7 @@ class Exercise:
                                    f"write hint(1), for example")
         return ladder[n - 1]
 
-    def show(self):
+    def show(self) -> None:
         """Show the question, with buttons for the hints when ipywidgets is there."""
         try:
             import ipywidgets as widgets
@@ -165,11 +165,12 @@ REGISTRY: dict[str, Exercise] = {}
 
 
 def exercise(id: str, question: str, hints: list[str], answer: str, lesson: str = "",
-             starter: str | Callable | None = None, none_is_answer: bool = False):
+             starter: str | Callable | None = None,
+             none_is_answer: bool = False) -> Callable[[Callable], Exercise]:
     """Register a checker function as an exercise. `starter` is the code (source text or
     a function) that the lesson's answer cell starts with, if the answer is code. An
     answer None means "not answered yet", unless `none_is_answer` (a NULL, a timeout)."""
-    def register(checker):
+    def register(checker: Callable) -> Exercise:
         entry = Exercise(id, question, checker, list(hints), answer, lesson, starter,
                          none_is_answer)
         REGISTRY[id] = entry

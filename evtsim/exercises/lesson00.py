@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import inspect
 
+from .. import status as _status
 from ..api.kernel import Executive, KernelMode
 from ..status import STATUS_SUCCESS, STATUS_TIMEOUT, name_of
 from .base import NO_ANSWER, Feedback, exercise
-from .. import status as _status
 
 LESSON = "00-start-here"
 
@@ -26,7 +26,7 @@ def waiter(k, ev):
 
 
 # --- helpers for every lesson's checkers ----------------------------------------------
-def as_status(value):
+def as_status(value: object) -> int | None:
     """An NTSTATUS or wait result given as a number or as its name ("STATUS_TIMEOUT").
 
     Returns the number, or None when the value is neither.
@@ -47,7 +47,7 @@ def status_text(value) -> str:
     return name_of(value, "status") if isinstance(value, int) else repr(value)
 
 
-def thread_names(value):
+def thread_names(value: object) -> list[str] | None:
     """A list of thread names, in order, or None if `value` is not one."""
     if isinstance(value, str):
         value = [value]
@@ -62,14 +62,14 @@ def joined(parts: list[str]) -> str:
     return text[0].upper() + text[1:]
 
 
-def no_answer(answer):
+def no_answer(answer: object) -> Feedback | None:
     """A Feedback for an answer cell left as it was (None), else None."""
     if answer is None:
         return Feedback(False, NO_ANSWER)
     return None
 
 
-def need_generator_function(fn, signature: str):
+def need_generator_function(fn: object, signature: str) -> Feedback | None:
     """None if `fn` is a generator function, else a Feedback saying what is wrong.
     `signature` is how the lesson writes the function, for example "waiter(k, ev)"."""
     name = signature.split("(")[0]

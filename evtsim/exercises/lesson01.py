@@ -115,6 +115,7 @@ def check_sync_released(answer):
     if feedback.ok or feedback.message:
         return feedback
     names = thread_names(answer)
+    assert names is not None, "_released_feedback answered anything else"
     if len(names) == 3:
         return Feedback(False, "Every waiter is what a notification event releases. A "
                                "synchronization event releases only one.")

@@ -11,8 +11,15 @@ from __future__ import annotations
 from ..api.kernel import DISPATCH_LEVEL
 from ..scenarios.patterns import MS
 from .base import Feedback, exercise
-from .lesson00 import (as_status, joined, need_generator_function, no_answer, status_text,
-                       thread_names, thread_problem)
+from .lesson00 import (
+    as_status,
+    joined,
+    need_generator_function,
+    no_answer,
+    status_text,
+    thread_names,
+    thread_problem,
+)
 
 LESSON = "02-io-create-synchronization-event"
 LOCK = r"\BaseNamedObjects\EvtsimLesson02"
@@ -123,8 +130,8 @@ def check_first_wait(answer):
            "event resets itself at once, so driverC keeps waiting.",
     lesson=LESSON)
 def check_one_per_signal(answer):
-    from .lesson01 import one_set
     from ..api.kernel import SynchronizationEvent
+    from .lesson01 import one_set
     if answer is None:
         return no_answer(answer)
     names = thread_names(answer)
@@ -166,11 +173,13 @@ def check_irql(answer):
     machine = Machine()
     machine.system.start(hasty_driver, name="driver")
     machine.run()
-    right = machine.bugcheck.code
+    crash = machine.bugcheck
+    assert crash is not None, "hasty_driver always crashes the machine"
+    right = crash.code
     if isinstance(answer, str):
         text = answer.strip().upper()
-        if text == machine.bugcheck.name:
-            return Feedback(True, f"0x{right:X}, {machine.bugcheck.name}.")
+        if text == crash.name:
+            return Feedback(True, f"0x{right:X}, {crash.name}.")
         try:
             answer = int(text, 16) if text.startswith("0X") else int(text)
         except ValueError:
@@ -218,7 +227,8 @@ def check_fix_use_after_close(fn):
     machine = Machine()
     thread = machine.system.start(fn, name="timer_driver")
     run = machine.run(max_steps=10_000)
-    if run.reason == "bugcheck" and machine.bugcheck.code == 0xCC:
+    if (run.reason == "bugcheck" and machine.bugcheck is not None
+            and machine.bugcheck.code == 0xCC):
         return Feedback(False, "Still bug check 0xCC: the driver used the event after "
                                "its handle was closed, so the event was already freed.")
     problem = thread_problem(thread, run)

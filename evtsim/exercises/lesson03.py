@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from ..api.kernel import Executive, KernelMode
 from .base import Feedback, exercise
-from .lesson00 import (as_status, joined, need_generator_function, no_answer,
-                       thread_problem)
+from .lesson00 import as_status, joined, need_generator_function, no_answer, thread_problem
 
 LESSON = "03-io-create-notification-event"
 
@@ -183,4 +182,5 @@ def check_set_then_close(fn):
                           "the next round.")
 
 
-__all__ = ["waiter", "check_poll", "clear_and_reset", "check_clear_vs_reset", "check_set_then_close"]
+__all__ = ["waiter", "check_poll", "clear_and_reset", "check_clear_vs_reset",
+           "check_set_then_close"]

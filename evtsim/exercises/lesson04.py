@@ -12,8 +12,7 @@ sample; docs/semantics.md sections 3 and 6.
 """
 from __future__ import annotations
 
-from ..api.kernel import (IO_NO_INCREMENT, IRP_MJ_CLEANUP, IRP_MJ_DEVICE_CONTROL,
-                          ExEventObjectType)
+from ..api.kernel import IO_NO_INCREMENT, IRP_MJ_CLEANUP, IRP_MJ_DEVICE_CONTROL, ExEventObjectType
 from ..errors import BadArgumentError
 from ..machine import Machine
 from ..scenarios.sharing import IOCTL_REGISTER_EVENT, MS

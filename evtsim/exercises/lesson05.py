@@ -9,9 +9,18 @@ asks about, so the answer it expects is what the simulator does.
 """
 from __future__ import annotations
 
-from ..status import (ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND,
-                      EVENT_MODIFY_STATE, EVENT_QUERY_STATE, STATUS_OBJECT_NAME_NOT_FOUND,
-                      STATUS_OBJECT_PATH_NOT_FOUND, SYNCHRONIZE, WAIT_OBJECT_0, name_of)
+from ..status import (
+    ERROR_ACCESS_DENIED,
+    ERROR_FILE_NOT_FOUND,
+    ERROR_PATH_NOT_FOUND,
+    EVENT_MODIFY_STATE,
+    EVENT_QUERY_STATE,
+    STATUS_OBJECT_NAME_NOT_FOUND,
+    STATUS_OBJECT_PATH_NOT_FOUND,
+    SYNCHRONIZE,
+    WAIT_OBJECT_0,
+    name_of,
+)
 from .base import exercise
 
 LESSON = "05-sharing-by-name"
@@ -23,7 +32,9 @@ def _app_event_path(namespace: str, app_name: str = "SynchEvent") -> str:
     m = scenarios.build("driverstudio_tip", namespace=namespace, app_name=app_name)
     m.run()
     app = next(p for p in m.processes if p.name == "app.exe")
-    return app.handles.get(4).object.header.path
+    entry = app.handles.get(4)
+    assert entry is not None, "the app's first handle is its event"
+    return entry.object.header.path
 
 
 @exercise(

@@ -10,11 +10,16 @@ enough to read, and the lesson shows their source with `show_source`.
 """
 from __future__ import annotations
 
-from ..api.kernel import (DISPATCH_LEVEL, Executive, KernelMode, NotificationEvent,
-                          SynchronizationEvent)
-from ..machine import Machine
-from ..status import (STATUS_SUCCESS, STATUS_TIMEOUT, name_of)
+from ..api.kernel import (
+    DISPATCH_LEVEL,
+    Executive,
+    KernelMode,
+    NotificationEvent,
+    SynchronizationEvent,
+)
 from ..errors import BadArgumentError, EvtsimError
+from ..machine import Machine
+from ..status import STATUS_SUCCESS, STATUS_TIMEOUT, name_of
 from .base import exercise
 
 LESSON = "06-pitfalls-and-races"
@@ -73,7 +78,7 @@ def leaked_handle(fixed: bool = False) -> Machine:
     """
     m = Machine()
     name = r"\BaseNamedObjects\EvtsimLeak"
-    state = {}
+    state: dict = {}
     m.leak = state
 
     def driver_entry(k, driver):
@@ -350,4 +355,5 @@ def leaked_handle_checker(answer):
     return False, "The driver opened one handle and closed none."
 
 
-__all__ = ["pulse_race", "clear_race", "job_producer", "job_worker", "job_worker_fixed", "leaked_handle", "play", "wait_at_dispatch"]
+__all__ = ["pulse_race", "clear_race", "job_producer", "job_worker", "job_worker_fixed",
+           "leaked_handle", "play", "wait_at_dispatch"]

@@ -19,7 +19,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from ..api.kernel import (Executive, KernelMode, NotificationEvent, SynchronizationEvent)
+from ..api.kernel import Executive, KernelMode, NotificationEvent, SynchronizationEvent
 from ..errors import EvtsimError
 from ..machine import Machine
 from ..status import STATUS_SUCCESS
@@ -186,7 +186,7 @@ def good_driver(k, who, hw):
     yield k.ZwClose(handle)
 
 
-REPAIRS = {1: good_signaller, 2: good_producer, 3: good_driver}
+REPAIRS: dict[int, Callable] = {1: good_signaller, 2: good_producer, 3: good_driver}
 
 
 def repair_source(n: int) -> str:
@@ -231,6 +231,7 @@ class Level:
     def verify(self, routine, strategy: str = "dpor"):
         """Explore every schedule of the level with `routine` in place of the bug."""
         from functools import partial
+
         from ..explore import explore
         build = partial(self.build, **{self.routine: routine})
         return explore(build, strategy=strategy, check=self.judge, progress=False)

@@ -3,19 +3,26 @@
 docs/semantics.md section 9 lists the disagreements; the simulator does what Windows does
 (ReactOS `ke/eventobj.c`, `ke/wait.c`; Wine's conformance tests, run on Windows), and
 each checker below runs the small model it asks about. The lesson runs the same models
-and shows their source, so the lesson and its checkers cannot disagree. One more the team found: for an
-event, Windows maps GENERIC_READ to READ_CONTROL | EVENT_QUERY_STATE with no
+and shows their source, so the lesson and its checkers cannot disagree. One more the team
+found: for an event, Windows maps GENERIC_READ to READ_CONTROL | EVENT_QUERY_STATE with no
 SYNCHRONIZE (Wine's advapi32 security tests), where ReactOS adds SYNCHRONIZE (see
 docs/semantics.md section 4 and the comment in evtsim/security.py).
 """
 from __future__ import annotations
 
-from ..api.kernel import (Executive, KernelMode, NotificationEvent, SynchronizationEvent,
-                          WaitAll)
+from ..api.kernel import Executive, KernelMode, NotificationEvent, SynchronizationEvent, WaitAll
 from ..machine import Machine
-from ..status import (EVENT_MODIFY_STATE, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE,
-                      STATUS_TIMEOUT, SYNCHRONIZE,
-                      WAIT_OBJECT_0, access_names, name_of)
+from ..status import (
+    EVENT_MODIFY_STATE,
+    GENERIC_EXECUTE,
+    GENERIC_READ,
+    GENERIC_WRITE,
+    STATUS_TIMEOUT,
+    SYNCHRONIZE,
+    WAIT_OBJECT_0,
+    access_names,
+    name_of,
+)
 from .base import exercise
 
 LESSON = "08-docs-versus-kernel"
@@ -271,8 +278,10 @@ def dispatch_stop_code(answer):
         return False, "Answer with a number, such as 0x0A."
     m = scenarios.build("trap_wait_at_dispatch")
     m.run()
-    if answer == m.bugcheck.code:
-        return True, (f"0x{m.bugcheck.code:X}, {m.bugcheck.name}: Verifier's check. Without "
+    crash = m.bugcheck
+    assert crash is not None, "the trap always crashes the machine"
+    if answer == crash.code:
+        return True, (f"0x{crash.code:X}, {crash.name}: Verifier's check. Without "
                       "Verifier the same bug can show up later as another stop code, or as "
                       "a hang.")
     if answer == 0xB8:
@@ -296,7 +305,7 @@ def open_and_wait(*accesses: int) -> list[tuple]:
 
     def main(api):
         yield api.CreateEvent(None, True, True, "Ev")
-        results = []
+        results: list[tuple] = []
         for access in accesses:
             h = yield api.OpenEvent(access, False, "Ev")
             if h is None:
@@ -304,7 +313,9 @@ def open_and_wait(*accesses: int) -> list[tuple]:
                 continue
             result = yield api.WaitForSingleObject(h, 0)
             error = yield api.GetLastError()
-            results.append((app.handles.get(h).granted_access, result, error))
+            entry = app.handles.get(h)              # the handle that OpenEvent just made
+            assert entry is not None
+            results.append((entry.granted_access, result, error))
         return results
 
     t = app.start(main, name="main")

@@ -30,8 +30,16 @@ from .rebuild import added_waiter, buildable, call_builder, replay_actions
 from .routine import Routine, routine_of
 from .session import RUN_BUDGET, LabSession, check_params
 from .shared import SharedRow, shared_state, value_words
-from .texts import (event_text, record_words, result_words, source_line, thread_result_words,
-                    thread_text, type_words, waiters_text)
+from .texts import (
+                    event_text,
+                    record_words,
+                    result_words,
+                    source_line,
+                    thread_result_words,
+                    thread_text,
+                    type_words,
+                    waiters_text,
+)
 from .verdicts import Verdict, at_rest, check_result, machine_verdict, verdict_of
 
 __all__ = ["LabSession", "RUN_BUDGET", "added_waiter", "buildable", "call_builder",

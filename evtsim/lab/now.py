@@ -12,6 +12,8 @@ there), so the first Set does not change the picture's layout.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .. import timeline as tl
 
 __all__ = ["timeline_now", "add_now_column", "column_width", "INSTRUCTOR_LABEL"]
@@ -38,7 +40,8 @@ def _add_instructor_lane(model) -> None:
         model.groups.insert(0, (tl.OUTSIDE, ["instructor"]))
 
 
-def add_now_column(model, m, instructor: bool = True):
+def add_now_column(model: tl.TimelineModel, m: Any,
+                   instructor: bool = True) -> tl.TimelineModel:
     """Add the state after the last record, from `now` to `now + column_width`.
 
     A lane that already has something drawn after `now` is left as it is, so this is
@@ -69,7 +72,7 @@ def add_now_column(model, m, instructor: bool = True):
     return model
 
 
-def timeline_now(m, **options):
+def timeline_now(m: Any, **options: Any) -> tl.TimelineModel:
     """`evtsim.timeline.build(m, **options)` with the state now as its last column."""
     instructor = options.get("threads") is None and options.get("pseudo") is not False
     return add_now_column(tl.build(m, **options), m, instructor=instructor)

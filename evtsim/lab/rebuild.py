@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
 
 from .. import scenarios
 from .. import trace as tracefiles
@@ -22,13 +24,14 @@ __all__ = ["added_waiter", "buildable", "call_builder", "replay_actions"]
 _ADDED = re.compile(r"^added\((?P<event>.*)\)(#\d+)?$")
 
 
-def added_waiter(k, event):
+def added_waiter(k: Any, event: Any) -> Generator[Any, Any, int]:
     """A waiter the lab added: waits once on `event` (kernel mode, no timeout)."""
     status = yield k.KeWaitForSingleObject(event, Executive, KernelMode, False, None)
     return status
 
 
-def buildable(source):
+def buildable(source: object) -> tuple[Callable[..., Machine] | None, Machine | None,
+                                       str | None, dict[str, Any]]:
     """(build(policy, seed) -> Machine or None, machine, scenario name or None, params)."""
     if isinstance(source, str):
         source = scenarios.get(source)
@@ -47,13 +50,14 @@ def buildable(source):
                       f"{type(source).__name__} {source!r:.40}")
 
 
-def call_builder(fn, policy, seed):
+def call_builder(fn: Callable[..., Machine], policy: str, seed: int) -> Machine:
     """`fn(policy=..., seed=...)`, passing only the arguments it takes; a Machine."""
+    accepted: Mapping[str, object]
     try:
         accepted = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         accepted = {}
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if "policy" in accepted:
         kwargs["policy"] = policy
     if "seed" in accepted:
@@ -65,7 +69,7 @@ def call_builder(fn, policy, seed):
     return machine
 
 
-def replay_actions(machine, actions):
+def replay_actions(machine: Machine, actions: list) -> Machine:
     """Repeat outside actions on a freshly built machine (used by Undo and upload).
 
     Each action is done by `evtsim.trace.apply_action`. `start` actions of threads the

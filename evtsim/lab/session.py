@@ -82,7 +82,7 @@ class LabSession:
         self.checkpoints: list[int] = []
         self.last_result = None
         self.log_lines: list[str] = []
-        self.on_log = None
+        self.on_log: Callable[[list[str]], object] | None = None
         self._reported_errors: set[str] = set()
         base = 0
         if machine is None:
@@ -135,6 +135,7 @@ class LabSession:
         try:
             if self.scenario_name is not None:
                 return scenarios.build(self.scenario_name, **self.params)
+            assert self.builder is not None, "checked above"
             return call_builder(self.builder, policy, seed)
         except EvtsimError:
             raise

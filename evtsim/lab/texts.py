@@ -84,8 +84,9 @@ def wait_result_names(thread) -> dict[int, str]:
     """{value: name} of every status the thread's own object waits returned, named as
     the log names them (NTSTATUS for Ke/Zw/Nt waits, WAIT_* for Win32 waits)."""
     m = thread.machine
+    length = len(m.trace)
     known = _LAST["machine"]() if _LAST["machine"] is not None else None
-    if known is not m or _LAST["length"] != len(m.trace):
+    if known is not m or _LAST["length"] != length:
         names: dict[str, dict[int, str]] = {}
         for record in m.trace:
             result = record.result

@@ -23,15 +23,44 @@ rectangles as compound paths), `timeline_picture` (`Timeline`, `timeline`),
 `timeline_marks` (its legend, arrow fan-out and x axis), `queues` (`wait_queues`) and
 `namespace_tree` (`namespace`). The same timeline without matplotlib, as SVG text for
 the browser, is `evtsim.timeline.svg_timeline`.
+
+Where matplotlib cannot be imported (Pyodide on the offline JupyterLite site), the same
+names come from `missing`: each picture is one plain line that says so and names the
+text timeline, and the style names keep their values.
 """
 from __future__ import annotations
 
-from .namespace_tree import namespace
-from .queues import wait_queues
-# RUN_H and the other style names are public too (the tests read RUN_H), outside __all__.
-from .style import (HATCH_USER, HATCH_WAIT, MARKERS, OKABE_ITO, PALETTES,  # noqa: F401
-                    READY_H, RUN_H, NotebookFigure)
-from .timeline_picture import Timeline, timeline
+from typing import TYPE_CHECKING
+
+from .missing import matplotlib_loads
+
+if TYPE_CHECKING or matplotlib_loads():
+    from .namespace_tree import namespace
+    from .queues import wait_queues
+
+    # RUN_H and the other style names are public too (the tests read RUN_H), outside __all__.
+    from .style import (  # noqa: F401
+        HATCH_USER,
+        HATCH_WAIT,
+        MARKERS,
+        OKABE_ITO,
+        PALETTES,
+        READY_H,
+        RUN_H,
+        NotebookFigure,
+    )
+    from .timeline_picture import Timeline, timeline
+else:
+    from .look import (  # noqa: F401
+        HATCH_USER,
+        HATCH_WAIT,
+        MARKERS,
+        OKABE_ITO,
+        PALETTES,
+        READY_H,
+        RUN_H,
+    )
+    from .missing import Timeline, namespace, timeline, wait_queues
 
 __all__ = ["Timeline", "timeline", "wait_queues", "namespace", "OKABE_ITO", "PALETTES",
            "MARKERS"]

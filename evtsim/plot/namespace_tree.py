@@ -13,7 +13,6 @@ from matplotlib.figure import Figure
 from ..errors import BadArgumentError
 from .style import OKABE_ITO, _new_figure
 
-
 _NODE = {
     "Directory": ("s", OKABE_ITO["sky"]),
     "SymbolicLink": (">", OKABE_ITO["purple"]),
@@ -46,12 +45,12 @@ def namespace(machine, process=None, font_scale: float = 1.0) -> Figure:
     fig.alt = (f"Object namespace: {rows} directories and objects"
                + (f", and {len(handles)} handles of {process.name}" if process is not None
                   else "") + ".")
-    ax = fig.add_axes([0.01, 0.01, 0.6 if process is not None else 0.98, 0.93])
+    ax = fig.add_axes((0.01, 0.01, 0.6 if process is not None else 0.98, 0.93))
     ax.set_axis_off()
     ax.set_title("Object namespace", loc="left", fontsize=fs * 1.2)
     ax.set_ylim(rows, -1)
     ax.set_xlim(-0.5, 12)
-    lines = []
+    lines: list[tuple[tuple[float, float], tuple[float, float]]] = []
     for i, (depth, name, type_name, detail, parent, obj) in enumerate(nodes):
         if parent is not None:
             lines.append(((parent[0] + 0.0, parent[1] + 0.3), (parent[0], i)))
@@ -63,14 +62,14 @@ def namespace(machine, process=None, font_scale: float = 1.0) -> Figure:
                    zorder=3, gid=f"node:{type_name}:{name}")
         ax.text(depth * 0.8 + 0.3, i, f"{name}  ", va="center", fontsize=fs,
                 fontweight="bold" if type_name == "Directory" else "normal")
+        joined = (" " if detail.startswith("->") else ", ") + detail if detail else ""
         ax.text(depth * 0.8 + 0.3 + 0.13 * len(name) * font_scale + 0.4, i,
-                f"{type_name}{(' ' if detail.startswith('->') else ', ') + detail if detail else ''}", va="center",
-                fontsize=fs * 0.85, color="#333333")
+                f"{type_name}{joined}", va="center", fontsize=fs * 0.85, color="#333333")
     ax.add_collection(LineCollection(lines, colors="#888888", linewidths=0.8, zorder=1))
     if process is not None:
-        from ..objects import KERNEL_HANDLE_BITS, describe_object
+        from ..handles import KERNEL_HANDLE_BITS, describe_object
         from ..status import access_names
-        tab = fig.add_axes([0.63, 0.01, 0.36, 0.93])
+        tab = fig.add_axes((0.63, 0.01, 0.36, 0.93))
         tab.set_axis_off()
         tab.set_title(f"{process.name} handle table", loc="left", fontsize=fs * 1.2)
         if not handles:

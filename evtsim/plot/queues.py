@@ -27,7 +27,7 @@ def wait_queues(machine_or_trace, at: int | None = None, font_scale: float = 1.0
     fig = _new_figure(10, height)
     fig.alt = (f"Wait queues. Objects with waiters: {len(q.objects)}. Waiting threads: "
                f"{len(waiting)}.")
-    ax = fig.add_axes([0.02, 0.02, 0.96, 0.9])
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.9))
     ax.set_axis_off()
     fs = 10 * font_scale
     width = max([len(w) for *_rest, w in q.objects] + [3])

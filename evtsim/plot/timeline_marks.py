@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import textwrap
 
+from matplotlib.artist import Artist
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..units import time_us
 from ..timeline.marks import NOW_TEXT, SPAN_TEXTS
+from ..units import time_us
 from .style import HATCH_USER, HATCH_WAIT, MARKERS
 
 CHAR_EM = 0.62          # a character's width in ems, on the wide side for sans-serif
@@ -60,8 +61,8 @@ def legend_handles(keys, colours) -> list:
     for key in keys:
         if key.startswith("marker:"):
             shape, role, text = MARKERS[key[7:]]
-            handle = Line2D([], [], linestyle="none", marker=shape, color=c[role],
-                            markersize=8)
+            handle: Artist = Line2D([], [], linestyle="none", marker=shape, color=c[role],
+                                    markersize=8)
         else:
             handle = make[key]()
             text = SPAN_TEXTS.get(key, NOW_TEXT)

@@ -11,6 +11,7 @@ arrows of one step are set apart (`timeline_marks` does the sums).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -23,8 +24,7 @@ from ..errors import BadArgumentError
 from ..units import time_us
 from .shapes import _EMPTY, _rect, _rects_path, _SpanCollection
 from .style import HATCH_USER, HATCH_WAIT, MARKERS, READY_H, RUN_H, _new_figure, _palette
-from .timeline_marks import (drawn_keys, fan_out, fit_label, legend_handles, set_x_axis,
-                             wrap_label)
+from .timeline_marks import drawn_keys, fan_out, fit_label, legend_handles, set_x_axis, wrap_label
 
 
 def _check_options(font_scale, labels, legend, title, width, max_labels, ax, axis):
@@ -171,7 +171,7 @@ class Timeline:
         return max(2, min(5, int(5 * (self.width or 12) / 12 / self.font_scale)))
 
     # --- drawing the model ------------------------------------------------------------
-    def update(self, source=None):
+    def update(self, source: Any = None) -> Figure:
         """Rebuild the model from `source` (default: the last one) and redraw in place."""
         if source is None:
             source = self._source
@@ -194,7 +194,8 @@ class Timeline:
             artist.remove()
         self._dynamic = []
         # Rows: a header row per group, then its lanes.
-        y_of, ticks, tick_labels, headers = {}, [], [], []
+        y_of: dict[str, float] = {}
+        ticks, tick_labels, headers = [], [], []
         y = 0
         lane_of = {lane.name: lane for lane in model.lanes}
         backgrounds, bg_colours = [], []
@@ -240,7 +241,9 @@ class Timeline:
         if bug_inches:
             self._size(n_rows, label_chars, edge, bug_inches)
         # Spans.
-        kinds = {"running_kernel": [], "running_user": [], "ready": [], "waiting": []}
+        Rect = tuple[float, float, float, float]
+        kinds: dict[str, list[Rect]] = {"running_kernel": [], "running_user": [],
+                                        "ready": [], "waiting": []}
         least = (x1 - x0) * 0.002          # a 1 us step stays visible on a long time axis
         for span in model.spans:
             yc = y_of[span.lane]
@@ -268,7 +271,11 @@ class Timeline:
         a["not_signaled"].rects = off
         # Arrows: from the releasing step to the top (or bottom) of the released lane,
         # straight up or down; the arrows of one step side by side.
-        solid, dashed, down, up = [], [], [], []
+        Segment = tuple[tuple[float, float], tuple[float, float]]
+        solid: list[Segment] = []
+        dashed: list[Segment] = []
+        down: list[tuple[float, float]] = []
+        up: list[tuple[float, float]] = []
         per_px = (x1 - x0) / max(self._axes_points() * self.figure.dpi / 72, 1.0)
         column = 1.0 if model.axis == "steps" else float(model.step_time)
         for arrow, x in fan_out(model.arrows, y_of, per_px, column, 7 * self.font_scale):
@@ -283,7 +290,7 @@ class Timeline:
         a["heads_down"].set_offsets(down or _EMPTY)
         a["heads_up"].set_offsets(up or _EMPTY)
         # Markers.
-        points = {kind: [] for kind in MARKERS}
+        points: dict[str, list[tuple[float, float]]] = {kind: [] for kind in MARKERS}
         for marker in model.markers:
             yc = y_of[marker.lane]
             if marker.kind == "blip":
@@ -416,7 +423,7 @@ class Timeline:
                 ax.get_ylim(), tuple(self.figure.get_size_inches()), self.figure.dpi,
                 ax.get_title(loc="left"), tuple(self._legend_keys or ()))
 
-    def draw(self):
+    def draw(self) -> None:
         """Render with Agg, as cheaply as possible: what does not change between
         clicks (lane labels, axes, legend) is drawn once and kept as a bitmap, and a
         redraw paints only the spans, arrows, markers and labels over it. The canvas
@@ -432,7 +439,7 @@ class Timeline:
             canvas.draw()
             self._background = canvas.copy_from_bbox(self.figure.bbox)
             self._background_key = key
-            for artist, visible in zip(dynamic, shown):
+            for artist, visible in zip(dynamic, shown, strict=False):
                 artist.set_visible(visible)
         else:
             canvas.restore_region(self._background)
@@ -444,12 +451,12 @@ class Timeline:
     def png(self) -> bytes:
         """The picture as PNG bytes, drawn the cheap way (for widgets)."""
         import io
+
         from matplotlib.image import imsave
         self.draw()
         buffer = io.BytesIO()
         imsave(buffer, np.asarray(self.figure.canvas.buffer_rgba()), format="png")
         return buffer.getvalue()
-
 
 
 def _alt_text(model) -> str:

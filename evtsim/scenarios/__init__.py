@@ -13,7 +13,10 @@ schedule explorer can all list and build them the same way.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import BadArgumentError
+from ..machine import Machine
 from . import patterns, sharing, traps  # noqa: F401  (each registers its scenarios)
 from .registry import REGISTRY, Scenario, scenario
 
@@ -30,7 +33,7 @@ def get(name: str) -> Scenario:
     return REGISTRY[name]
 
 
-def build(name: str, **params):
+def build(name: str, **params: Any) -> Machine:
     """Build a scenario by name: `build("notification_broadcast", waiters=5)`."""
     return get(name).build(**params)
 

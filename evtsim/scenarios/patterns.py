@@ -69,7 +69,7 @@ def hardware_lock(policy: str = "round_robin", seed: int = 0, rounds: int = 2,
     times two drivers were inside together (0 with the lock). With `use_lock=False`
     they skip the wait and the set, as if there were no lock (lesson 02 shows it)."""
     m = Machine(policy=policy, seed=seed)
-    hardware = {"user": None, "log": [], "overlaps": 0}
+    hardware: dict = {"user": None, "log": [], "overlaps": 0}
     m.hardware = hardware
 
     def driver(k, who, rounds):

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from ..errors import BadArgumentError
 from ..namespace import MAX_NAME_CHARS
 from ..scheduler import POLICIES
+
+if TYPE_CHECKING:
+    from ..machine import Machine
 
 
 class Rule(NamedTuple):
@@ -68,13 +71,18 @@ def problem(name: str, value, default) -> str | None:
         ok = isinstance(value, bool)
     elif isinstance(default, int):
         rule = rule or _ANY_COUNT
-        ok = (isinstance(value, int) and not isinstance(value, bool)
-              and rule.low <= value <= rule.high)
+        low, high = rule.low, rule.high
+        assert low is not None and high is not None, f"the rule for {name} has no range"
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
     elif isinstance(default, str):
         rule = rule or _ANY_TEXT
-        ok = isinstance(value, str) and (
-            value in rule.choices if rule.choices is not None
-            else len(value) <= rule.longest)
+        if not isinstance(value, str):
+            ok = False
+        elif rule.choices is not None:
+            ok = value in rule.choices
+        else:
+            assert rule.longest is not None, f"the rule for {name} has no length"
+            ok = len(value) <= rule.longest
     else:
         return None                     # a default of another kind: the builder checks
     if ok:
@@ -111,7 +119,7 @@ class Scenario:
         if problems:
             raise BadArgumentError(f"scenario {self.name!r}: " + "; ".join(problems) + ".")
 
-    def build(self, **params):
+    def build(self, **params: Any) -> Machine:
         """A fresh Machine for this scenario (unknown or wrong parameters are refused)."""
         self.check(params)
         merged = {**self.defaults, **params}
@@ -130,7 +138,8 @@ class Scenario:
 REGISTRY: dict[str, Scenario] = {}
 
 
-def scenario(name: str, title: str, source: str, outcome: str):
+def scenario(name: str, title: str, source: str,
+             outcome: str) -> Callable[[Callable], Scenario]:
     """Register a builder; its keyword defaults become the scenario's parameters."""
     def register(builder: Callable) -> Scenario:
         defaults = {p.name: p.default for p in inspect.signature(builder).parameters.values()

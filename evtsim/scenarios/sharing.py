@@ -7,13 +7,28 @@ sample (the event method and the pending-IRP method), and the 1999 DriverStudio 
 from __future__ import annotations
 
 from ..api.driverworks import KEvent, KUstring
-from ..api.kernel import (CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT,
-                          IRP_MJ_CLEANUP, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED,
-                          ExEventObjectType, KernelMode, SynchronizationEvent)
+from ..api.kernel import (
+    CTL_CODE,
+    FILE_ANY_ACCESS,
+    FILE_DEVICE_UNKNOWN,
+    IO_NO_INCREMENT,
+    IRP_MJ_CLEANUP,
+    IRP_MJ_DEVICE_CONTROL,
+    METHOD_BUFFERED,
+    ExEventObjectType,
+    KernelMode,
+    SynchronizationEvent,
+)
 from ..machine import Machine
-from ..status import (EVENT_MODIFY_STATE, INFINITE, STATUS_CANCELLED,
-                      STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, STATUS_SUCCESS,
-                      SYNCHRONIZE)
+from ..status import (
+    EVENT_MODIFY_STATE,
+    INFINITE,
+    STATUS_CANCELLED,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_PENDING,
+    STATUS_SUCCESS,
+    SYNCHRONIZE,
+)
 from .registry import scenario
 
 MS = 10_000
@@ -214,7 +229,7 @@ def driverstudio_tip(policy: str = "round_robin", seed: int = 0, namespace: str 
     `TheEvent.Set()`, which should make the app return.
     """
     m = Machine(policy=policy, seed=seed, namespace=namespace)
-    state = {"event": None}
+    state: dict = {"event": None}
     m.tip = state
 
     def driver_entry(k, driver):
@@ -271,7 +286,7 @@ def driver_created_event(policy: str = "round_robin", seed: int = 0, admin: bool
         raise BadArgumentError("create_in is 'DriverEntry' or 'dispatch'")
     m = Machine(policy=policy, seed=seed)
     name = r"\BaseNamedObjects\EvtsimDriverEvent"
-    state = {"event": None, "handle": None}
+    state: dict = {"event": None, "handle": None}
     m.named = state
 
     def create(k):
@@ -336,7 +351,7 @@ def boot_start_driver(policy: str = "round_robin", seed: int = 0,
     """
     m = Machine(policy=policy, seed=seed, boot=False)
     name = r"\BaseNamedObjects\EvtsimBootEvent"
-    outcome = {"in_driver_entry": None, "after_win32": None}
+    outcome: dict = {"in_driver_entry": None, "after_win32": None}
     m.boot = outcome
 
     def driver_entry(k, driver):

@@ -6,8 +6,13 @@ KeWaitForSingleObject (IRQL rules), ObReferenceObjectByHandle / ObDereferenceObj
 """
 from __future__ import annotations
 
-from ..api.kernel import (DISPATCH_LEVEL, Executive, KernelMode,
-                          NotificationEvent, SynchronizationEvent)
+from ..api.kernel import (
+    DISPATCH_LEVEL,
+    Executive,
+    KernelMode,
+    NotificationEvent,
+    SynchronizationEvent,
+)
 from ..machine import Machine
 from ..status import INFINITE, STATUS_SUCCESS
 from .registry import scenario
@@ -198,14 +203,16 @@ def trap_leaked_reference(policy: str = "round_robin", seed: int = 0,
     m.evtdemo = driver
     driver.load()
     app = m.process("app.exe")
-    seen = {}
+    seen: dict = {}
     m.seen = seen
 
     def main(api):
         device = yield api.CreateFile(r"\\.\EvtDemo")
         event = yield api.CreateEvent(None, False, False, None)
         yield api.DeviceIoControl(device, IOCTL_REGISTER_EVENT, event)
-        seen["event"] = m.processes[-1].handles.get(event).object
+        entry = m.processes[-1].handles.get(event)
+        assert entry is not None, "CreateEvent gave a handle"
+        seen["event"] = entry.object
         yield api.CloseHandle(device)
         yield api.CloseHandle(event)
         return STATUS_SUCCESS

@@ -32,12 +32,21 @@ with `svg_layout` (`svg_timeline`, the picture as SVG text, with no matplotlib).
 from __future__ import annotations
 
 # The lane groups and PSEUDO_THREADS are public too (trace.py, tests), outside __all__.
-from .model import (DPC_GROUP, EVENTS_GROUP, OUTSIDE, Arrow, Lane,  # noqa: F401
-                    Marker, Span, StateSegment, TimelineModel, build)
+from .model import (  # noqa: F401
+                    DPC_GROUP,
+                    EVENTS_GROUP,
+                    OUTSIDE,
+                    Arrow,
+                    Lane,
+                    Marker,
+                    Span,
+                    StateSegment,
+                    TimelineModel,
+                    build,
+)
 from .notes import call_text, op_kind, result_text, wait_objects
 from .queues import WaitQueues, wait_queues, wait_queues_text
-from .runview import (PSEUDO_THREADS, ObjectInfo, RunView, ThreadInfo,  # noqa: F401
-                      view_of)
+from .runview import PSEUDO_THREADS, ObjectInfo, RunView, ThreadInfo, view_of  # noqa: F401
 from .svg import svg_timeline
 from .textview import text
 

@@ -8,9 +8,8 @@ state, all in x coordinates (steps or virtual time). Every picture reads this mo
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from ..records import TraceRecord
 from .notes import call_text, op_kind, result_text
@@ -55,7 +54,8 @@ class Marker(NamedTuple):
     """Something that happened at one moment on a lane."""
     lane: str
     x: float
-    kind: str          # "set", "pulse", "reset", "timeout", "alert", "apc", "call", "error", "bugcheck", "blip"
+    # "set", "pulse", "reset", "timeout", "alert", "apc", "call", "error", "bugcheck", "blip"
+    kind: str
     label: str
     seq: int
 
@@ -153,7 +153,7 @@ def build(source, threads=None, events=None, window=None, axis: str = "steps",
     lane_of: dict[str, Lane] = {}
     for t in view.threads:
         lane_of[t.name] = Lane(t.name, "thread", t.process, t.mode, t.name)
-    state: dict[str, list] = {}       # name -> [kind, since_x, label, seq]
+    state: dict[str, list | None] = {}    # name -> [kind, since_x, label, seq]
     for t in view.threads:
         start = x_at_index(t.created_seq, t.created_time)
         state[t.name] = ["ready", start, "ready", None]
@@ -249,7 +249,7 @@ def build(source, threads=None, events=None, window=None, axis: str = "steps",
                     obj_state[name] = current = [old, x0]
                     obj_info[name] = ObjectInfo(name, "KEVENT", 0, old, index)
                 current.append(new)
-            for name, old in first.items():
+            for name in first:
                 current = obj_state[name]
                 final = current[-1]
                 del current[2:]

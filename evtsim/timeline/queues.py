@@ -30,14 +30,14 @@ def wait_queues(source, at: int | None = None) -> WaitQueues:
         for o in source.dispatcher_objects:
             waiters = [(wb.thread.name, wb.wait_type == 0) for wb in o.wait_list]
             objects.append((o.name, _type_label(o.kind, o.Type), o.SignalState, waiters))
-        waiting = {t.name: t.wait.describe() for t in source.threads
-                   if t.state == "waiting" and t.wait is not None}
+        waiting: dict[str, str] = {t.name: t.wait.describe() for t in source.threads
+                                   if t.state == "waiting" and t.wait is not None}
         return WaitQueues(source.seq, objects, waiting)
     view = view_of(source)
     info = {o.name: o for o in view.objects}
     signal = {o.name: o.created_state for o in view.objects}
     queues: dict[str, list] = {o.name: [] for o in view.objects}
-    waiting: dict[str, str] = {}
+    waiting = {}
     last = 0
     for row in view.rows:
         seq = row.seq

@@ -25,8 +25,25 @@ from ..errors import BadArgumentError
 from ..units import time_us
 from .model import DPC_GROUP, EVENTS_GROUP, OUTSIDE, TimelineModel, build, checked_view
 from .runview import RunView
-from .svg_layout import (ID_TOKEN, COLOURS, FONT, LEGEND, MARKS, defs, esc, fill, fit_text, flow,
-                         mark_shape, num, swatch, text_el, text_width, ticks, wrap_text)
+from .svg_layout import (
+    COLOURS,
+    FONT,
+    ID_TOKEN,
+    LEGEND,
+    MARKS,
+    defs,
+    esc,
+    fill,
+    fit_text,
+    flow,
+    mark_shape,
+    num,
+    swatch,
+    text_el,
+    text_width,
+    ticks,
+    wrap_text,
+)
 
 WIDTH = 960.0                   # the viewBox width; the page scales it to fit
 _STATE_WORDS = {"waiting": "is waiting", "ready": "is ready", "running": "is running",
@@ -244,7 +261,8 @@ class _Drawing:
         return rect
 
     def _states(self, segments, yc) -> list[str]:
-        out, path = [], []
+        out: list[str] = []
+        path: list[str] = []
         high, low = yc - self.run_h, yc + self.run_h
         for seg in sorted(segments, key=lambda s: s.x0):
             if seg.state:
@@ -388,7 +406,7 @@ class _Drawing:
                  + f", {len(events)} event{'' if len(events) == 1 else 's'}"
                  + (f" ({', '.join(events)})" if events else "")
                  + f", {n} step{'' if n == 1 else 's'}."]
-        now = [f"{name} {_STATE_WORDS.get(self.thread_now.get(name), 'is ready')}"
+        now = [f"{name} {_STATE_WORDS.get(self.thread_now.get(name, ''), 'is ready')}"
                for name in threads]
         now += [f"{name} is {'signaled' if self.event_now.get(name) else 'not signaled'}"
                 for name in events]

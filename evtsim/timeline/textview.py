@@ -183,7 +183,7 @@ def _plain(header: list, table: list, threads: int, footer: str | None, v1: bool
         time_w = max([len(header[1])] + [len(r[1]) for r in table])
 
     def line(cells: list) -> str:
-        columns = [f"{c:<{w}}" for c, w in zip(cells[2:-1], widths)]
+        columns = [f"{c:<{w}}" for c, w in zip(cells[2:-1], widths, strict=False)]
         out = f"{cells[0]:>{step_w}} {cells[1]:>{time_w}} | " + "  ".join(columns[:threads])
         out += " | "
         if len(columns) > threads:

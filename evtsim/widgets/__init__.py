@@ -19,12 +19,27 @@ through `evtsim.plot` for a PNG timeline); the session below them imports neithe
 """
 from __future__ import annotations
 
-from ..lab import (RUN_BUDGET, added_waiter, event_text, replay_actions,  # noqa: F401
-                   source_line, thread_text)
+from ..lab import (  # noqa: F401
+    RUN_BUDGET,
+    added_waiter,
+    event_text,
+    replay_actions,
+    source_line,
+    thread_text,
+)
 from .eventlab import EventLab
 from .files import TraceFiles
-from .panel import (BLUE, GREEN, GREY, KERNEL_OPS, LOG_SHOWN, ORANGE, SKY,  # noqa: F401
-                    THREAD_BADGES, VERMILLION)
+from .panel import (  # noqa: F401
+    BLUE,
+    GREEN,
+    GREY,
+    KERNEL_OPS,
+    LOG_SHOWN,
+    ORANGE,
+    SKY,
+    THREAD_BADGES,
+    VERMILLION,
+)
 from .small import EventDemo, Predict
 
 __all__ = ["EventLab", "EventDemo", "Predict", "TraceFiles", "added_waiter",

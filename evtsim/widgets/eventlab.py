@@ -18,16 +18,32 @@ sentence, and anything printed goes into a captured output.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as W
 
 from .. import scenarios
 from ..errors import BadArgumentError
 from ..lab import RUN_BUDGET, LabSession, shared_state
+from ..machine import Machine
 from ..scheduler import POLICIES
+from ..timeline import TimelineModel
 from ..timeline import text as timeline_text
+from ..trace import SavedTrace
 from .files import TraceFiles
-from .panel import (GREEN, ORANGE, VERMILLION, Panel, banner_html, button, check_scale,
-                    esc, guarded, scale_class, scale_css)
+from .panel import (
+    GREEN,
+    ORANGE,
+    VERMILLION,
+    Panel,
+    banner_html,
+    button,
+    check_scale,
+    esc,
+    guarded,
+    scale_class,
+    scale_css,
+)
 from .picture import LabPicture
 from .rows import EventRow, ThreadRow, routine_html, shared_html
 
@@ -146,12 +162,12 @@ class EventLab(Panel):
                 f"tried)</summary>{esc(entry.outcome)}</details>")
 
     @property
-    def timeline(self):
+    def timeline(self) -> Any:
         """The matplotlib Timeline behind a PNG picture (None for SVG)."""
         return self.picture.timeline
 
     @property
-    def timeline_model(self):
+    def timeline_model(self) -> TimelineModel | None:
         """The timeline model the picture was last drawn from."""
         return self.picture.model
 
@@ -252,7 +268,7 @@ class EventLab(Panel):
             finally:
                 self.code_of.observe(self._on_code_of, names="value")
 
-    def load(self, saved):
+    def load(self, saved: SavedTrace) -> Machine:
         """Show a saved run (a SavedTrace from `evtsim.trace.load`) in the lab: the
         scenario is built again and the saved actions repeated."""
         machine = self.session.load(saved)
@@ -272,7 +288,7 @@ class EventLab(Panel):
             self.seed.observe(self._on_choice, names="value")
 
     # --- the view -------------------------------------------------------------------------
-    def refresh(self):
+    def refresh(self) -> None:
         """Make every label, the banner, the status, the shared state, the code and the
         timeline show the machine as it is now (after the last action)."""
         with self.captured:
@@ -354,7 +370,7 @@ class EventLab(Panel):
         self._set_status(text, TONES[tone])
 
     # --- for tests and tools ------------------------------------------------------------
-    def button(self, label, target=None):
+    def button(self, label: str, target: str | None = None) -> W.Button:
         """The button with this label (for an event or thread `target` if given)."""
         if target is None:
             toolbar = {"Run": self.run_button, "Undo": self.undo_button,

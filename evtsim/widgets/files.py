@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import ipywidgets as W
 
@@ -15,6 +16,7 @@ from .. import scenarios
 from .. import trace as tracefiles
 from ..errors import EvtsimError
 from ..lab import LabSession, replay_actions
+from ..machine import Machine
 from .panel import Panel, button, esc, guarded
 
 __all__ = ["TraceFiles"]
@@ -31,7 +33,7 @@ class TraceFiles(Panel):
         # An EventLab is the view over a LabSession.
         is_lab = isinstance(getattr(lab_or_machine, "session", None), LabSession)
         self.lab = lab_or_machine if is_lab else None
-        self._machine = None if self.lab is not None else lab_or_machine
+        self._machine: Any = None if self.lab is not None else lab_or_machine
         self.download_button = button("Download trace", "Make a link to save this run "
                                       "as an evtsim trace file (JSON) on your computer",
                                       "download")
@@ -47,10 +49,17 @@ class TraceFiles(Panel):
                                                 flex_flow="row wrap")),
                          self.status]
         if self.lab is not None:
-            self.log_box, self.say, self.captured = self.lab.log_box, self.lab.say, self.lab.captured
+            self.log_box, self.captured = self.lab.log_box, self.lab.captured
+
+    def say(self, text: str) -> None:
+        """Into the lab's log when this panel is part of a lab, else into its own."""
+        if self.lab is not None:
+            self.lab.say(text)
+        else:
+            super().say(text)
 
     @property
-    def machine(self):
+    def machine(self) -> Machine:
         return self.lab.machine if self.lab is not None else self._machine
 
     def data(self) -> str:
@@ -76,10 +85,10 @@ class TraceFiles(Panel):
             return
         item = files[0]
         name = item.get("name", "upload") if isinstance(item, dict) else item.name
-        content = item.get("content") if isinstance(item, dict) else item.content
+        content: Any = item.get("content") if isinstance(item, dict) else item.content
         self.load_bytes(bytes(content), name)
 
-    def load_bytes(self, content: bytes, name="upload"):
+    def load_bytes(self, content: bytes, name: str = "upload") -> Machine | None:
         try:
             data = json.loads(content.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
@@ -92,8 +101,8 @@ class TraceFiles(Panel):
             machine = scenarios.build(saved.scenario, **(saved.params or {})) \
                 if saved.scenario else None
             if machine is None:
-                raise tracefiles.ReplayError(
-                    f"cannot load {name}: " + tracefiles.why_not_replayable(None, []))
+                reason = tracefiles.why_not_replayable(None, [])
+                raise tracefiles.ReplayError(f"cannot load {name}: {reason}")
             replay_actions(machine, list(saved.actions))
             self._machine = machine
             self.say(f"Upload {name}: rebuilt {saved.scenario} with "

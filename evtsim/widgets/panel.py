@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import html
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as W
 
@@ -103,12 +105,12 @@ def banner_html(verdict) -> str:
             + "</div>")
 
 
-def button(label, tooltip, icon=""):
+def button(label: str, tooltip: str, icon: str = "") -> W.Button:
     return W.Button(description=label, tooltip=tooltip, icon=icon,
                     layout=W.Layout(width="auto"))
 
 
-def guarded(method):
+def guarded(method: Callable[..., Any]) -> Callable[..., Any]:
     """A callback that never raises and never prints into the void."""
     @functools.wraps(method)
     def run(self, *args, **kwargs):

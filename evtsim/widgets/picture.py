@@ -13,15 +13,18 @@ draws the PNG rather than a picture one click behind.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as W
 
 from ..lab import timeline_now
+from ..timeline import TimelineModel
 
 __all__ = ["LabPicture", "svg_drawer"]
 
 
-def svg_drawer():
+def svg_drawer() -> Callable[[Any, TimelineModel, float], str] | None:
     """A function `(machine, model, font_scale) -> SVG text` that draws the lab's model
     with `evtsim.timeline`'s SVG drawing, or None if this evtsim cannot."""
     try:
@@ -44,19 +47,21 @@ class LabPicture:
         self.font_scale = font_scale
         self.svg = svg_drawer() if kind in (None, "svg") else None
         self.kind = "svg" if self.svg is not None else "png"
-        self.model = None
-        self.timeline = None            # the matplotlib Timeline (PNG only)
+        self.model: TimelineModel | None = None
+        # the matplotlib Timeline (PNG only): a ModelTimeline, made on first use (its
+        # class is made then, so that matplotlib is imported only when needed)
+        self.timeline: Any = None
         if self.kind == "svg":
             self.widget = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
         else:
             self.widget = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.widget.add_class("evtsim-timeline")
 
-    def show(self, machine):
+    def show(self, machine: Any) -> TimelineModel:
         """Build the model with the state now and draw it; return the model."""
         model = timeline_now(machine)
         self.model = model
-        if self.kind == "svg":
+        if self.svg is not None:                # self.kind == "svg"
             self.widget.value = self.svg(machine, model, self.font_scale)
         else:
             self.widget.value = self._png(model)

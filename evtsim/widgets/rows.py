@@ -14,8 +14,17 @@ import functools
 import ipywidgets as W
 
 from ..lab import routine_of, source_line, thread_result_words, type_words
-from .panel import (GREY, KERNEL_OPS, ORANGE, THREAD_BADGES, VERMILLION, badge, button,
-                    esc, state_badge)
+from .panel import (
+    GREY,
+    KERNEL_OPS,
+    ORANGE,
+    THREAD_BADGES,
+    VERMILLION,
+    badge,
+    button,
+    esc,
+    state_badge,
+)
 
 __all__ = ["EventRow", "ThreadRow", "routine_html", "shared_html"]
 

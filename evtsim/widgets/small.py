@@ -8,17 +8,36 @@ what was right; Try again puts the question back as it was.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import ipywidgets as W
 
 from .. import scenarios
 from ..api.kernel import NotificationEvent, SynchronizationEvent
+from ..dispatcher import DispatcherObject
 from ..errors import BadArgumentError
-from ..lab import RUN_BUDGET, added_waiter, replay_actions, thread_result_words, type_words
-from ..lab import waiters_text
+from ..lab import (
+    RUN_BUDGET,
+    added_waiter,
+    replay_actions,
+    thread_result_words,
+    type_words,
+    waiters_text,
+)
 from ..machine import Machine
-from .panel import (GREEN, GREY, KERNEL_OPS, THREAD_BADGES, VERMILLION, Panel, badge,
-                    button, esc, guarded, state_badge)
+from .panel import (
+    GREEN,
+    GREY,
+    KERNEL_OPS,
+    THREAD_BADGES,
+    VERMILLION,
+    Panel,
+    badge,
+    button,
+    esc,
+    guarded,
+    state_badge,
+)
 
 __all__ = ["EventDemo", "Predict"]
 
@@ -71,7 +90,7 @@ class EventDemo(Panel):
         m.run(max_steps=RUN_BUDGET)
         self.machine = m
 
-    def refresh(self):
+    def refresh(self) -> None:
         ev = self.event
         self.title.value = f"<b>Demo</b>: {esc(type_words(ev))}"
         self.indicator.value = state_badge(ev)
@@ -256,18 +275,18 @@ class Predict(Panel):
         return None
 
     @staticmethod
-    def _find_event(machine, event):
+    def _find_event(machine: Machine, event: Any) -> DispatcherObject:
         if event is None:
             found = [o for o in machine.dispatcher_objects
                      if o.kind == "KEVENT" and o.wait_list]
             if not found:
                 raise BadArgumentError("Predict needs an event with waiters; none has any")
             return found[0]
-        found = machine.find(event) if isinstance(event, str) else event
-        if found is None:
+        named = machine.find(event) if isinstance(event, str) else event
+        if named is None:
             raise BadArgumentError(f"event={event!r}: there is no such event in this "
                                    f"machine")
-        return found
+        return named
 
     def check(self) -> bool | None:
         """True if the ticks were right (None before Reveal)."""
