@@ -1,4 +1,4 @@
-"""The event lab in the other front ends: Notebook 7 and a Voila dashboard.
+"""The event lab in the other front ends, and JupyterLab as `python3 run.py lab` starts it.
 
 tests/test_browser.py checks the lab in JupyterLab; this file makes the same kind of
 check where classrooms meet it, in Debian's Chromium driven by Playwright (never a
@@ -7,18 +7,28 @@ Playwright browser download), reusing that file's helpers:
 - **Notebook 7** (`jupyter notebook`): the same small notebook as the JupyterLab test;
   Run All Cells, the lab renders with its timeline picture, Set on DataReady signals it
   and the log says who was released.
-- **Voila** (`voila notebooks/dashboard.ipynb`): the classroom page shows the lab and no
-  code at all; Set works there too; choosing another scenario shows its lab.
+- **Voila** (`voila notebooks/dashboard.ipynb`, from the repository's top folder as the
+  README says): the classroom page shows the lab and no code at all; Set works there
+  too; choosing another scenario shows its lab. The page asks nothing of any host but
+  127.0.0.1 (the kit's Voila template, jupyter-env/, drops Voila's CDN style sheets):
+  every other request is recorded and refused.
+- **The lab as run.py starts it** (run.py's own command line, with the kit's settings
+  that run.py copied into the environment and no user settings at all): it opens on
+  lesson 00, shows no question about Jupyter news, asks the server for no news and no
+  update, and fetches nothing from outside. As a check of the check, the same page
+  with the user setting "Ask" does show the question.
 
-Both servers listen on 127.0.0.1 with a random token and are always stopped; every
+The servers listen on 127.0.0.1 with a random token and are always stopped; every
 wait is bounded. Screenshots go to tests/artifacts/ (git-ignored).
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -26,13 +36,19 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import HANG_GUARD_MS, exited, free_port, poll, stop
+from servers import HANG_GUARD_MS, exited, free_port, poll, stop, wait_for_kernel
 
 from test_browser import CHROMIUM, CHROMIUM_ARGS, notebook, row
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DASHBOARD = ROOT / "notebooks" / "dashboard.ipynb"
+FIRST_LESSON = "00-start-here.ipynb"
+NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
+# The request JupyterLab's announcements plugin makes before it asks (or not).
+ANNOUNCEMENTS_CONFIG = "/api/config/jupyterlabapputilsextensionannouncements"
+NOTIFICATION_SETTINGS = "/lab/api/settings/@jupyterlab/apputils-extension:notification"
+OUTSIDE = re.compile(r"^(https?|wss?|ftp)://(?!127\.0\.0\.1[:/])")
 # Hang guards (tests/servers.py), not speed claims. A Run All that shows nothing for
 # half the guard is given once more: the first can be lost while the kernel starts.
 KERNEL_RUN_MS = PAGE_MS = UPDATE_MS = HANG_GUARD_MS
@@ -42,8 +58,11 @@ RUN_ALL_TRIES = 2
 pytestmark = pytest.mark.slow
 
 
-def _server(cmd, tmp_path, name, cwd, token):
-    """Start a Jupyter-family server on a free port; yield its base URL; stop it."""
+def _server(cmd, tmp_path, name, cwd, token, user_settings=True):
+    """Start a Jupyter-family server on a free port and return it with its base URL.
+
+    `user_settings`: also write the user setting that turns off the news question (as
+    a learner's own settings could); the lab as run.py starts it gets none."""
     assert Path(CHROMIUM).exists(), (
         f"{CHROMIUM} is missing: `apt-get install -y chromium` (python3 run.py test does it "
         "as root); this test is never skipped")
@@ -58,8 +77,9 @@ def _server(cmd, tmp_path, name, cwd, token):
                    "PYTHONPATH", "").split(os.pathsep) if p]))
     settings = home / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"checkForUpdates": False, "fetchNews": "false"}), encoding="utf-8")
+    if user_settings:
+        (settings / "notification.jupyterlab-settings").write_text(
+            json.dumps({"checkForUpdates": False, "fetchNews": "false"}), encoding="utf-8")
     port = free_port()
     log_path = tmp_path / f"{name}.log"
     log = open(log_path, "wb")
@@ -106,12 +126,13 @@ def notebook7(tmp_path):
 
 @pytest.fixture
 def voila(tmp_path):
+    # as the README says: `voila notebooks/dashboard.ipynb` in the top folder
     token = secrets.token_hex(16)
     server, log, log_path, base = _server(
-        lambda port: [sys.executable, "-m", "voila", str(DASHBOARD), "--no-browser",
-                      "--Voila.ip=127.0.0.1", f"--port={port}", "--Voila.port_retries=0",
-                      f"--token={token}", "--show_tracebacks=True"],
-        tmp_path, "voila", DASHBOARD.parent, token)
+        lambda port: [sys.executable, "-m", "voila", str(DASHBOARD.relative_to(ROOT)),
+                      "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
+                      "--Voila.port_retries=0", f"--token={token}", "--show_tracebacks=True"],
+        tmp_path, "voila", ROOT, token)
     try:
         # Voila has no /api/status; a request it refuses shows that it listens
         _wait_until_up(server, log_path, f"{base}/voila/static/nothing", any_answer=True)
@@ -119,6 +140,65 @@ def voila(tmp_path):
     finally:
         stop(server)
         log.close()
+
+
+def _run_py():
+    spec = importlib.util.spec_from_file_location("run_script", ROOT / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def lab_as_run_py(tmp_path):
+    """JupyterLab with run.py's own command line (lab_command) and no user settings.
+
+    The server serves a copy of notebooks/ (its one root_dir argument points there), so
+    that nothing it saves touches the lessons."""
+    work = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", work)
+    token = secrets.token_hex(16)
+    run = _run_py()
+
+    def command(port):
+        cmd = run.lab_command(sys.executable, [
+            "--no-browser", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}"])
+        root = cmd.index(f"--ServerApp.root_dir={ROOT / 'notebooks'}")
+        cmd[root] = f"--ServerApp.root_dir={work}"
+        return cmd
+
+    server, log, log_path, base = _server(command, tmp_path, "lab-run-py", work, token,
+                                          user_settings=False)
+    try:
+        _wait_until_up(server, log_path, f"{base}/api/status?token={token}")
+        yield base, token
+    finally:
+        stop(server)
+        log.close()
+
+
+def _api(base, token, path, method="GET", body=None):
+    request = urllib.request.Request(f"{base}{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"token {token}",
+                                              "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read().decode("utf-8")
+    return json.loads(text) if text else None
+
+
+def _refuse_outside(page):
+    """Record and refuse every request that leaves 127.0.0.1 (sockets too)."""
+    outside = []
+
+    def refuse(route):
+        outside.append(route.request.url)
+        route.abort()
+
+    page.route(OUTSIDE, refuse)
+    page.on("websocket", lambda ws: OUTSIDE.match(ws.url) and outside.append(ws.url))
+    return outside
 
 
 def _wait_for_idle_kernel(base, token, path):
@@ -226,6 +306,7 @@ def test_voila_dashboard_shows_the_lab_and_no_code(voila):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.set_default_timeout(UPDATE_MS)
+            outside = _refuse_outside(page)
             page.goto(f"{base}/?token={token}", timeout=KERNEL_RUN_MS)
             lab = page.locator(".evtsim-lab")
             lab.wait_for(timeout=KERNEL_RUN_MS)
@@ -249,6 +330,67 @@ def test_voila_dashboard_shows_the_lab_and_no_code(voila):
                 "Notification event", timeout=UPDATE_MS)
             expect(page.locator(".evtsim-lab .evtsim-timeline svg").first).to_be_visible()
             shot(page, "3-other-scenario")
+            # the kit's template: no style sheet from a CDN, and nothing else from outside
+            assert page.locator("link[href^='http'], link[href^='//']").count() == 0
+            assert outside == []
+        except Exception:
+            try:
+                shot(page, "failure")
+            except Exception:
+                pass
+            raise
+        finally:
+            browser.close()
+    check()
+
+
+def test_lab_as_run_py_starts_it_opens_lesson_00_with_no_news_question(lab_as_run_py):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token = lab_as_run_py
+    shot, check = _shooter("frontend-lab-run-py", token)
+    # the kit's defaults, from jupyter-env/.../overrides.json (no user setting exists)
+    schema = _api(base, token, NOTIFICATION_SETTINGS)["schema"]["properties"]
+    assert schema["fetchNews"]["default"] == "false"
+    assert schema["checkForUpdates"]["default"] is False
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(UPDATE_MS)
+            outside = _refuse_outside(page)
+            asked = []
+            page.on("request", lambda r: asked.append(r.url.split("?")[0]))
+            answered = []
+            page.on("requestfinished", lambda r: answered.append(r.url.split("?")[0]))
+
+            def settled():
+                """Lesson 00 is open with its kernel idle, and the announcements plugin
+                has its config: it has asked its question by now, if it asks one."""
+                wait_for_kernel(page)
+                poll(lambda: f"{base}{ANNOUNCEMENTS_CONFIG}" in answered,
+                     "JupyterLab's announcements plugin did not start")
+
+            # The address the learner opens: / leads to lesson 00.
+            page.goto(f"{base}/?token={token}", timeout=PAGE_MS)
+            expect(page).to_have_url(re.compile(rf"/lab/tree/{re.escape(FIRST_LESSON)}$"))
+            settled()
+            tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+            expect(tab).to_contain_text(FIRST_LESSON)
+            expect(page.locator(".jp-Notebook h1").first).to_contain_text("Start here")
+            shot(page, "1-lesson-00")
+            assert page.get_by_text(NEWS_QUESTION).count() == 0
+            expect(page.locator(".jp-Notification-Status")).to_have_text("0")
+            assert not [url for url in asked if url.endswith(("/lab/api/news", "/lab/api/update"))]
+            assert outside == []
+
+            # Check of the check: with the user setting "Ask", the same page asks.
+            _api(base, token, NOTIFICATION_SETTINGS, "PUT", {"raw": '{"fetchNews": "none"}'})
+            answered.clear()
+            page.reload(timeout=PAGE_MS)
+            settled()
+            expect(page.get_by_text(NEWS_QUESTION).first).to_be_visible()
+            shot(page, "2-control-asks")
         except Exception:
             try:
                 shot(page, "failure")

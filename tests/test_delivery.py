@@ -1,15 +1,16 @@
 """Delivery: Binder, the offline classroom pages, and the README that explains them.
 
 - Binder: `repo2docker --no-build --debug` prints the Dockerfile that Binder would
-  build (no container engine needed). The plan must build binder/environment.yml, run
-  binder/postBuild (which installs evtsim and the start configuration), and the start
+  build (no container engine needed). The plan must use Python 3.11 (binder/runtime.txt),
+  install the pinned binder/requirements.txt, run binder/postBuild (which installs
+  evtsim, the kit's Jupyter settings and the start configuration), and the start
   configuration must open JupyterLab on the first lesson: checked by starting a server
   with exactly that configuration and following its `/` redirect.
 - Offline classroom: tools/render_lessons.py runs a lesson and writes a static page
   that loads nothing from the network (checked by parsing it, and by opening it in
   Chromium with every non-file request recorded), plus its timelines as PNG and SVG.
 - README: the three ways to use the kit, the Binder link, the bug report with a trace.
-(tests/test_packaging.py checks that pyproject.toml and both environment files agree.)
+(tests/test_packaging.py checks the pins; tests/test_links.py the links' address.)
 """
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ from pathlib import Path
 
 import pytest
 from servers import exited, free_port, poll, stop
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_LESSON = "notebooks/00-start-here.ipynb"
@@ -51,13 +57,16 @@ def binder_plan(tmp_path_factory):
     return proc.stdout, proc.stderr
 
 
-def test_binder_plan_builds_the_binder_environment(binder_plan):
+def test_binder_plan_installs_the_pinned_requirements_on_python_3_11(binder_plan):
     dockerfile, log = binder_plan
     assert "Building conda environment for python=3.11" in log
-    assert re.search(r'env update .*--file "binder/environment\.yml"', dockerfile), dockerfile
-    assert "COPY --chown=1000:1000 src/binder/environment.yml" in dockerfile
+    assert "COPY --chown=1000:1000 src/binder/requirements.txt" in dockerfile
+    assert re.search(r'^RUN \$\{KERNEL_PYTHON_PREFIX\}/bin/pip install --no-cache-dir '
+                     r'-r "binder/requirements\.txt"\s*$', dockerfile, re.M), dockerfile
     # the top-level environment.yml is for local conda users; Binder must not use it
-    assert not re.search(r'--file "environment\.yml"', dockerfile)
+    assert "environment.yml" not in dockerfile
+    # nor the repository's own pyproject.toml: postBuild installs the kit, with no deps
+    assert not re.search(r"pip install --no-cache-dir \.\s*$", dockerfile, re.M)
 
 
 def test_binder_plan_runs_post_build_which_installs_evtsim(binder_plan):
@@ -65,6 +74,7 @@ def test_binder_plan_runs_post_build_which_installs_evtsim(binder_plan):
     assert re.search(r"^RUN \./binder/postBuild\s*$", dockerfile, re.M), dockerfile
     post_build = (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")
     assert re.search(r"^python -m pip install --no-deps -e \.\s*$", post_build, re.M)
+    assert re.search(r'^cp -r jupyter-env/etc jupyter-env/share "\$prefix/"$', post_build, re.M)
     assert "cp binder/jupyter_server_config.json" in post_build
     assert re.search(r'config_dir="\$\(python -c .import sys; print\(sys.prefix\).\)/etc/jupyter"',
                      post_build), post_build
@@ -76,6 +86,10 @@ def test_binder_start_configuration_names_the_first_lesson():
     for app in ("ServerApp", "LabApp", "JupyterNotebookApp"):
         assert config[app]["default_url"] == START_URL, app
     assert (ROOT / FIRST_LESSON).is_file()
+    # the server fetches no news and checks for no update (the settings in jupyter-env/
+    # stop the browser's question)
+    assert config["LabApp"]["news_url"] is None
+    assert config["LabApp"]["check_for_updates_class"] == "jupyterlab.NeverCheckForUpdate"
 
 
 def _redirect_of_root(app: str, tmp_path: Path) -> str:
@@ -142,13 +156,15 @@ def test_binder_server_opens_jupyterlab_on_the_first_lesson(app, tmp_path):
 def test_readme_links_the_first_lesson_on_binder():
     text = readme()
     links = re.findall(r"https://mybinder\.org/v2/gh/[^\s)\]]+", text)
-    assert links, "README.md has no Binder link"
+    assert len(links) == 2, "README.md has the Binder badge and the Binder link"
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    owner_name = meta["urls"]["Repository"].removeprefix("https://github.com/")
     for link in links:
         assert re.search(r"[?&]urlpath=(lab/tree/|lab%2Ftree%2F)notebooks(/|%2F)00-start-here\.ipynb",
                          link), link
-        assert "OWNER/REPOSITORY" in link, "the placeholder the maintainers fill in"
+        assert link.startswith(f"https://mybinder.org/v2/gh/{owner_name}/HEAD?"), link
+    assert "OWNER/REPOSITORY" not in text
     assert "badge_logo.svg" in text
-    assert re.search(r"placeholder|replace `?OWNER/REPOSITORY", text, re.I)
 
 
 # ------------------------------------------------------------------ offline classroom

@@ -4,9 +4,11 @@ The test clones the repository's committed HEAD into a temporary folder (nothing
 this checkout's .venv or uncommitted files comes along) and, as a learner would:
 
 1. runs `python3 run.py lab --port N --no-browser`: it must create `.venv`, install the
-   kit and start JupyterLab on 127.0.0.1:N. The test polls until the server answers,
-   checks that it refuses a request without the token and serves the lab (on the
-   notebooks) with the token that it printed, then stops it (the whole process group);
+   kit with the pinned versions of requirements/lock.txt (saying what it does, step by
+   step) and start JupyterLab on 127.0.0.1:N. The test polls until the server answers,
+   checks that it refuses a request without the token, that the link it printed opens
+   lesson 00 (and `/` leads there too), that it serves the notebooks, and that the kit's
+   Jupyter settings are in the new .venv; then it stops it (the whole process group);
 2. runs `python3 run.py test tests/test_packaging.py -q` in the same clone: the test
    command must complete its environment and pass (a small subset, to keep CI short).
 
@@ -86,10 +88,8 @@ def get(url: str, timeout: float = 5) -> Answer:
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
     if not (ROOT / ".git").exists() or shutil.which("git") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run on a git checkout with git installed: this test "
-                        "clones it")
-        pytest.skip("not a git checkout: there is nothing to clone")
+        pytest.fail("this test clones the repository: run it in a git checkout with git "
+                    "installed")
     tmp = tmp_path_factory.mktemp("fresh")
     target = tmp / "evtsim"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(target)],
@@ -108,13 +108,13 @@ def test_lab_command_sets_up_and_serves_jupyterlab_with_a_token(clone):
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [python3(), "run.py", "lab", "--port", str(port), "--no-browser",
-             "--ServerApp.port_retries=0", "--LabApp.news_url="],
+             "--ServerApp.port_retries=0"],
             cwd=repo, env=clean_env(tmp), stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
 
     def token_that_works():
-        found = re.search(rf"127\.0\.0\.1:{port}/\S*?token=([0-9a-f]+)",
+        found = re.search(rf"127\.0\.0\.1:{port}/lab/tree/00-start-here\.ipynb\?token=([0-9a-f]+)",
                           log_path.read_text(errors="replace"))
         if not found:
             return None
@@ -136,8 +136,11 @@ def test_lab_command_sets_up_and_serves_jupyterlab_with_a_token(clone):
         assert page.status == 302 and "/login" in page.headers.get("Location", ""), page.status
         assert get(f"{base}/api/contents?token=0{token[1:]}x").status == 403
 
-        # With the token: the JupyterLab page, on the notebooks folder.
-        page = get(f"{base}/lab?token={token}", timeout=15)
+        # With the token: / leads to lesson 00, and the printed link opens it.
+        root = get(f"{base}/?token={token}", timeout=15)
+        assert root.status == 302, root.status
+        assert root.headers["Location"].split("?")[0] == "/lab/tree/00-start-here.ipynb"
+        page = get(f"{base}/lab/tree/00-start-here.ipynb?token={token}", timeout=15)
         assert page.status == 200
         assert b"jupyter-config-data" in page.body and b"JupyterLab" in page.body
         listing = get(f"{base}/api/contents?token={token}", timeout=15)
@@ -145,7 +148,17 @@ def test_lab_command_sets_up_and_serves_jupyterlab_with_a_token(clone):
         assert b'"00-start-here.ipynb"' in listing.body, listing.body[:500]
         assert (repo / ".venv").is_dir()
         text = log_path.read_text(errors="replace")
-        assert "Creating the virtual environment" in text
+        # progress, in numbered steps, and the pinned install
+        for step in ("Step 1 of 4: creating the virtual environment",
+                     "Step 2 of 4: updating pip", "Step 3 of 4: installing evtsim",
+                     "Step 4 of 4: copying the kit's Jupyter settings"):
+            assert step in text, step
+        assert "can take several minutes" in text
+        assert re.search(r"pip install -c \S+requirements/lock\.txt -e \.\[lab\]", text)
+        # the kit's settings: no news question, and Voila's offline template
+        settings = repo / ".venv" / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+        assert settings.read_bytes() == (repo / "jupyter-env" / settings.relative_to(
+            repo / ".venv")).read_bytes()
     finally:
         stop(proc)
     assert proc.poll() is not None
