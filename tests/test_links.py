@@ -104,6 +104,7 @@ def test_a_fork_needs_only_the_one_line():
         assert outside_regions(after) == outside_regions(before), name
         for form in address_forms(repo):
             assert form not in after, f"{name} still names {form} after the fork"
-        assert links.slug(FORK) in after or FORK in after, name
+        assert (links.slug(FORK) in after or FORK in after
+                or links.pages_url(FORK) in after), name
         assert links.rewrite(after, repo) == before, name
     assert "gh/acme/evtsim-fork/HEAD" in links.rewrite(text("README.md"), FORK)

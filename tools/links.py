@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRST_LESSON = "notebooks/00-start-here.ipynb"
 BRANCH = "main"
 HUB = "https://HUB"            # the class hub's address: the instructor puts theirs
-FILES = ["README.md", "notebooks/instructor-guide.md", "CITATION.cff", "CHANGELOG.md"]
+FILES = ["README.md", "notebooks/instructor-guide.md", "CITATION.cff", "CHANGELOG.md",
+         "docs/jupyterlite.md"]
 REGION = re.compile(r"^(?P<begin>[^\n]*\bbegin links:(?P<name>[\w-]+)\b[^\n]*\n)"
                     r"(?P<body>.*?)"
                     r"^(?P<end>[^\n]*\bend links:(?P=name)\b[^\n]*)$", re.M | re.S)
