@@ -49,7 +49,7 @@ class Call:
         self.kwargs = kwargs
         self.line = line
         self.filename = filename
-        # absolute timeout, fixed the first time a wait runs
+        # when the wait's timeout ends (interrupt time), fixed the first time it runs
         self.deadline: int | float | None = None
 
     def run(self) -> Any:

@@ -134,7 +134,7 @@ class KTIMER(DispatcherObject):
 
     def __init__(self, machine: Any, name: str, type_: int) -> None:
         super().__init__(machine, name, type_, 0)
-        self.due: int | None = None      # absolute virtual time while set, else None
+        self.due: int | None = None      # interrupt time it is due while set, else None
         self.period = 0
         self.dpc: Any = None     # a scheduler.KDPC (that module imports this one)
         self.generation = 0      # bumps on every set/cancel so stale expiries are ignored

@@ -17,6 +17,7 @@ from typing import Any
 from . import dispatcher
 from .api.base import Surface
 from .api.kernel import KernelApi
+from .api.verifier import parameters_of
 from .api.win32 import Win32Api
 from .calls import Call
 from .deferred import Deferred
@@ -78,7 +79,8 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
 
     def __init__(self, policy: str | Policy = "round_robin", seed: int = 0, *,
                  boot: bool = True, step_time: int = 10, trace: bool = True,
-                 debug: bool = False, namespace: str = "modern") -> None:
+                 debug: bool = False, namespace: str = "modern",
+                 kernel_debugger: bool = False) -> None:
         if isinstance(policy, str):
             if policy not in POLICIES:
                 raise BadArgumentError(
@@ -91,7 +93,13 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
         if namespace not in ("modern", "nt4"):
             raise BadArgumentError("namespace is 'modern' (sessions, Vista and later) or "
                                    "'nt4' (one \\BaseNamedObjects for everybody)")
+        if not isinstance(kernel_debugger, bool):
+            raise BadArgumentError("kernel_debugger is True (a kernel debugger is attached) "
+                                   "or False")
         self.namespace = namespace
+        # A kernel debugger attached: then a kernel-mode ZwClose of a handle that is not
+        # open, in a user process's context, is bug check 0x93 (docs/semantics.md section 3).
+        self.kernel_debugger = kernel_debugger
         self.policy = policy
         self.seed = seed
         self.step_time = step_time
@@ -417,6 +425,8 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
                                      thread.name, thread.process.name,
                                      call.line if call is not None else None,
                                      self.time, self.seq + 1)
+        # KeBugCheckEx's four parameters, or None where no source gives them.
+        self.bugcheck.parameters = parameters_of(signal)  # type: ignore[attr-defined]
         self._released.clear()
         self._changes.clear()
         self._notify("bugcheck", self.bugcheck)

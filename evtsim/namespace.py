@@ -4,8 +4,10 @@ Follows ReactOS `ntoskrnl/ob/obname.c` and Wine's `dlls/ntdll/tests/om.c`: names
 looked up one component at a time from `\\` (or a root directory), following symbolic
 links (at most MAX_REPARSE times); they compare case-sensitively unless
 OBJ_CASE_INSENSITIVE is given; lookup errors are those of docs/semantics.md section 3.
-UNICODE_STRING and OBJECT_ATTRIBUTES are how callers hand names in. `Namespace` is
-mixed into `evtsim.objects.ObjectManager`, which re-exports everything here.
+UNICODE_STRING and OBJECT_ATTRIBUTES are how callers hand names in; `capture` reads
+OBJECT_ATTRIBUTES in the kernel's order (ReactOS ob/oblife.c
+ObpCaptureObjectCreateInformation, checked against Wine om.c test_name_limits).
+`Namespace` is mixed into `evtsim.objects.ObjectManager`, which re-exports everything here.
 """
 from __future__ import annotations
 
@@ -13,8 +15,15 @@ from typing import Any
 
 from .calls import value_call
 from .errors import BadArgumentError
-from .security import ObDirectoryObjectType, ObjectType, ObSymbolicLinkObjectType
+from .security import (
+    IoDeviceObjectType,
+    ObDirectoryObjectType,
+    ObjectType,
+    ObSymbolicLinkObjectType,
+)
 from .status import (
+    OBJ_VALID_ATTRIBUTES,
+    STATUS_INVALID_PARAMETER,
     STATUS_OBJECT_NAME_INVALID,
     STATUS_OBJECT_NAME_NOT_FOUND,
     STATUS_OBJECT_PATH_NOT_FOUND,
@@ -25,6 +34,8 @@ from .status import (
 
 MAX_REPARSE = 32
 MAX_NAME_CHARS = 32767          # a UNICODE_STRING holds at most 65534 bytes
+OBJECT_ATTRIBUTES_SIZE = 48     # sizeof(OBJECT_ATTRIBUTES) on x64: its Length
+MAX_NAME_BYTES = 0xFFFE         # a name of this many bytes is refused (MAXUSHORT - 1)
 
 
 # --- headers, directories, links and names ------------------------------------------
@@ -125,12 +136,13 @@ class UNICODE_STRING:
 
 
 class OBJECT_ATTRIBUTES:
-    """What InitializeObjectAttributes fills in."""
+    """What InitializeObjectAttributes fills in (Length is the structure's size)."""
 
-    __slots__ = ("ObjectName", "Attributes", "RootDirectory", "SecurityDescriptor")
+    __slots__ = ("Length", "ObjectName", "Attributes", "RootDirectory", "SecurityDescriptor")
 
     def __init__(self, ObjectName=None, Attributes=0, RootDirectory=None,
-                 SecurityDescriptor=None):
+                 SecurityDescriptor=None, Length=OBJECT_ATTRIBUTES_SIZE):
+        self.Length = Length
         self.ObjectName = ObjectName
         self.Attributes = Attributes
         self.RootDirectory = RootDirectory
@@ -157,6 +169,48 @@ def name_text(name) -> str | None:
     if isinstance(name, str):
         return name
     raise BadArgumentError(f"an object name is a str or UNICODE_STRING, not {name!r}")
+
+
+def captured_name(name) -> tuple[int, str | None]:
+    """(status, text) of an object name as the kernel captures it: a UNICODE_STRING is
+    its first Length bytes; an odd Length, or one of 65534 bytes, is
+    STATUS_OBJECT_NAME_INVALID (ReactOS ObpCaptureObjectName; Wine om.c
+    test_name_limits). None stays None; an empty name is ""."""
+    if not isinstance(name, UNICODE_STRING):
+        return STATUS_SUCCESS, name_text(name)
+    length = name.Length
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise BadArgumentError(f"UNICODE_STRING.Length is a number of bytes, not {length!r}")
+    if not isinstance(name.Buffer, str):
+        raise BadArgumentError(f"UNICODE_STRING.Buffer is a str, not {name.Buffer!r}")
+    if length % 2 or length == MAX_NAME_BYTES:
+        return STATUS_OBJECT_NAME_INVALID, None
+    if length > 2 * len(name.Buffer):
+        raise BadArgumentError(f"UNICODE_STRING.Length is {length} bytes, but the Buffer "
+                               f"holds only {2 * len(name.Buffer)}")
+    return STATUS_SUCCESS, name.Buffer[:length // 2]
+
+
+def capture(attributes: OBJECT_ATTRIBUTES) -> tuple[int, str | None, int, Any]:
+    """Read OBJECT_ATTRIBUTES in the kernel's order: (status, name, flags, root).
+
+    A wrong Length, or a flag outside OBJ_VALID_ATTRIBUTES, is STATUS_INVALID_PARAMETER
+    before the name is looked at; then a bad name Length is STATUS_OBJECT_NAME_INVALID,
+    even with a bad root handle; then no name (NULL) with a root handle is
+    STATUS_OBJECT_NAME_INVALID. An empty name is "" (a create makes an unnamed object;
+    an open names the root itself). The root handle is looked at later, in the lookup.
+    (ReactOS ob/oblife.c; Wine om.c test_name_limits, test_directory)
+    """
+    flags = attributes.Attributes
+    if attributes.Length != OBJECT_ATTRIBUTES_SIZE or flags & ~OBJ_VALID_ATTRIBUTES:
+        return STATUS_INVALID_PARAMETER, None, 0, None
+    status, text = captured_name(attributes.ObjectName)
+    if status != STATUS_SUCCESS:
+        return status, None, 0, None
+    root = attributes.RootDirectory
+    if text is None and root is not None:
+        return STATUS_OBJECT_NAME_INVALID, None, 0, None
+    return STATUS_SUCCESS, text, flags, root
 
 
 # --- the namespace part of the object manager ---------------------------------------
@@ -207,10 +261,10 @@ class Namespace:
             if rest == "":
                 return STATUS_SUCCESS, None, "", self.root
         else:
-            if not isinstance(root, Directory):
-                return STATUS_OBJECT_TYPE_MISMATCH, None, None, None
-            if name.startswith("\\"):
+            if name.startswith("\\"):             # checked before the root's type
                 return STATUS_OBJECT_PATH_SYNTAX_BAD, None, None, None
+            if not isinstance(root, Directory):     # Windows 7 and later (Wine om.c)
+                return STATUS_OBJECT_TYPE_MISMATCH, None, None, None
             current, rest = root, name
         parts = rest.split("\\")
         reparses = 0
@@ -235,7 +289,11 @@ class Namespace:
             if last:
                 return STATUS_SUCCESS, current, part, child
             if not isinstance(child, Directory):
-                return STATUS_OBJECT_PATH_NOT_FOUND, None, None, None
+                # An object with no parse routine in the middle of a path (ReactOS
+                # ObpLookupObjectName); evtsim's devices have no file system behind them.
+                device = child.header.type is IoDeviceObjectType
+                return (STATUS_OBJECT_PATH_NOT_FOUND if device
+                        else STATUS_OBJECT_TYPE_MISMATCH), None, None, None
             current = child
             i += 1
         return STATUS_OBJECT_NAME_INVALID, None, None, None
@@ -248,5 +306,6 @@ class Namespace:
 
 __all__ = [
     "ObjectHeader", "Directory", "SymbolicLink", "UNICODE_STRING", "OBJECT_ATTRIBUTES",
-    "Namespace", "MAX_REPARSE", "MAX_NAME_CHARS", "name_text",
+    "Namespace", "MAX_REPARSE", "MAX_NAME_CHARS", "MAX_NAME_BYTES", "OBJECT_ATTRIBUTES_SIZE",
+    "name_text", "captured_name", "capture",
 ]

@@ -71,7 +71,9 @@ from .status import (
     OBJ_CASE_INSENSITIVE,
     OBJ_OPENIF,
     OBJ_PERMANENT,
+    OBJ_PROTECT_CLOSE,
     STATUS_ACCESS_DENIED,
+    STATUS_HANDLE_NOT_CLOSABLE,
     STATUS_INVALID_HANDLE,
     STATUS_OBJECT_NAME_COLLISION,
     STATUS_OBJECT_NAME_EXISTS,
@@ -139,11 +141,17 @@ class ObjectManager(Namespace):
         return STATUS_SUCCESS, entry
 
     def close(self, process, value, mode: int) -> int:
-        """NtClose: drop the handle; a temporary object's name goes at the last one."""
+        """NtClose: drop the handle; a temporary object's name goes at the last one.
+
+        A handle protected from close stays open: STATUS_HANDLE_NOT_CLOSABLE (kernel
+        mode turns that into bug check 0x93), except while its process exits, which
+        closes every handle (ReactOS ob/obhandle.c ObpCloseHandleTableEntry)."""
         self.machine.note_write(self.root.name)
         status, entry = self.resolve(process, value, mode)
         if status != STATUS_SUCCESS:
             return status
+        if entry.attributes & OBJ_PROTECT_CLOSE and not process.exiting:
+            return STATUS_HANDLE_NOT_CLOSABLE
         table = (self.machine.system.handles if is_kernel_handle(value) else process.handles)
         table.remove(value & ~KERNEL_HANDLE_BITS if is_kernel_handle(value) else value)
         obj = entry.object
@@ -189,15 +197,15 @@ class ObjectManager(Namespace):
         if security is None:
             security = SECURITY_DESCRIPTOR(token.default_dacl)
         text = name_text(name)
-        status, root_dir = self._root(process, root, mode)
-        if status != STATUS_SUCCESS:
-            return status, None, None
-        if not text and root_dir is None:
+        if not text:                    # unnamed: the root directory is not looked at
             obj = make(security)
             granted = type_.all_access if desired & MAXIMUM_ALLOWED else type_.map(desired)
             handle = self.insert_handle(process, obj, granted, attributes, kernel_handle)
             self.dereference(obj)
             return STATUS_SUCCESS, handle, obj
+        status, root_dir = self._root(process, root, mode)
+        if status != STATUS_SUCCESS:
+            return status, None, None
         status, parent, leaf, existing = self.parse(
             text or "", root_dir, bool(attributes & OBJ_CASE_INSENSITIVE))
         if status == STATUS_SUCCESS:
@@ -225,8 +233,9 @@ class ObjectManager(Namespace):
         return STATUS_SUCCESS, handle, obj
 
     def _root(self, process, root, mode: int):
-        """RootDirectory: a directory handle (or, inside evtsim, a Directory itself)."""
-        if root is None or isinstance(root, Directory):
+        """RootDirectory: a handle (or, inside evtsim, a namespace object itself). Any
+        object is taken here; the lookup refuses one that is not a directory."""
+        if root is None or getattr(root, "header", None) is not None:
             return STATUS_SUCCESS, root
         status, entry = self.resolve(process, root, mode)
         if status != STATUS_SUCCESS:
@@ -243,7 +252,9 @@ class ObjectManager(Namespace):
             return status, None, None
         if not text and root_dir is None:
             return STATUS_OBJECT_PATH_SYNTAX_BAD, None, None
-        if not text:                    # an empty name relative to a root is the root
+        if not text:                    # an empty name relative to a root is the root,
+            if not isinstance(root_dir, Directory):     # which must be a directory
+                return STATUS_OBJECT_TYPE_MISMATCH, None, None
             status, existing = STATUS_SUCCESS, root_dir
         else:
             status, _, _, existing = self.parse(text, root_dir,

@@ -4,10 +4,18 @@ The machine counts time in 100 ns units, as the Windows interrupt time does and 
 relative timeouts are written (`-10_000` is 1 ms). People read microseconds: the lab,
 the plots, the text log, run messages and bug checks all say time through `time_us`,
 so the same moment never reads "t=30" in one place and "3 µs" in another.
+
+Windows has two clocks (docs/semantics.md section 2). `Machine.time` is the interrupt
+time: 100 ns units since boot. The system time is the date: 100 ns units since
+1 January 1601 (UTC). Every machine boots at the same instant, BOOT_SYSTEM_TIME, so runs
+stay repeatable, and the system time is BOOT_SYSTEM_TIME + the interrupt time.
 """
 from __future__ import annotations
 
 TICKS_PER_US = 10           # 100 ns units in a microsecond
+TICKS_PER_SECOND = 10_000_000
+# 2026-01-01 00:00:00 UTC as a system time (100 ns units since 1601-01-01 00:00 UTC).
+BOOT_SYSTEM_TIME = 134_116_992_000_000_000
 
 
 def time_us(ticks: int | float) -> str:
@@ -22,4 +30,4 @@ def time_us(ticks: int | float) -> str:
     return f"{text} \u00b5s"
 
 
-__all__ = ["TICKS_PER_US", "time_us"]
+__all__ = ["TICKS_PER_US", "TICKS_PER_SECOND", "BOOT_SYSTEM_TIME", "time_us"]

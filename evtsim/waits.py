@@ -5,6 +5,11 @@ the kernel's order (docs/semantics.md section 2): the objects signaled, then ale
 APCs, then the timeout, then block. Kernel APCs take a waiting thread out of its wait
 and put it back; user APCs run in alertable user-mode waits (ReactOS ke/wait.c,
 ke/apc.c). Machine mixes this in.
+
+Deadlines are kept in interrupt time (`self.time`, since boot). A positive timeout is
+an absolute *system* time (since 1601), turned into interrupt time once, as ReactOS
+KiComputeDueTime does: `+10_000_000` is one second after 1601, long past, so such a
+wait times out at once (MS KeWaitForSingleObject; docs/semantics.md section 2).
 """
 from __future__ import annotations
 
@@ -24,10 +29,25 @@ from .status import (
     STATUS_USER_APC,
     STATUS_WAIT_0,
 )
+from .units import BOOT_SYSTEM_TIME
 
 
 class Waits(MachineState):
     """The waits part of Machine (a mixin: it works on Machine's state)."""
+
+    # --- the two clocks -----------------------------------------------------------------
+    @property
+    def system_time(self) -> int:
+        """KeQuerySystemTime: 100 ns units since 1601 (UTC). The machine boots at
+        BOOT_SYSTEM_TIME and nobody sets the clock, so it is that plus the interrupt time."""
+        return BOOT_SYSTEM_TIME + self.time
+
+    def due_time(self, timeout: int) -> int:
+        """The interrupt time at which a non-zero timeout or DueTime ends: negative is
+        relative to now; positive is an absolute system time (in the past: now)."""
+        if timeout < 0:
+            return self.time - timeout
+        return self.time + max(0, timeout - self.system_time)
 
     # --- waits: one pass of KeWaitForXxx ----------------------------------------------
     def wait(self, thread: Thread, objects: tuple, wait_type: int, mode: int,
@@ -37,22 +57,20 @@ class Waits(MachineState):
         """Check objects, then alerts and APCs, then the timeout; else block.
 
         `timeout` is None (forever), 0 (poll), negative (relative, 100 ns) or positive
-        (absolute). The deadline is fixed the first time, so a wait that is interrupted
-        and run again keeps its original deadline. `translate` turns the final status
-        into what the routine returns (a Win32 wait result, say). Returns that status,
-        or BLOCKED when the thread now waits.
+        (an absolute system time). The deadline is fixed the first time, in interrupt
+        time, so a wait that is interrupted and run again keeps its original deadline.
+        `translate` turns the final status into what the routine returns (a Win32 wait
+        result, say). Returns that status, or BLOCKED when the thread now waits.
         """
         call = thread.next_call if thread is not self.instructor else None
         deadline = call.deadline if call is not None else None
         if deadline is None:
             if timeout is None:
                 deadline = FOREVER
-            elif timeout < 0:
-                deadline = self.time - timeout
             elif timeout == 0:
                 deadline = self.time
             else:
-                deadline = timeout
+                deadline = self.due_time(timeout)
             if call is not None:
                 call.deadline = deadline
         wait_irql = thread.saved_irql if thread.wait_next else thread.irql

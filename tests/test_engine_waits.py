@@ -228,9 +228,11 @@ def test_relative_timeout_is_ignored_when_object_is_signaled_first(m, sim):
     assert setter.state == "terminated"
 
 
-def test_absolute_timeout_expires_at_that_virtual_time(m, sim):
+def test_absolute_timeout_expires_at_that_system_time(m, sim):
+    """A positive timeout is a system time (MS KeWaitForSingleObject): boot time plus
+    70 ms is 70 ms of interrupt time after boot, not 70 ms after the wait began."""
     ev = m.kernel.KeInitializeEvent(NotificationEvent, False)
-    due = 70 * MS
+    due = m.kernel.KeQuerySystemTime() - m.time + 70 * MS      # 70 ms after boot
     t = m.system.start(sim.script,
                        lambda k: k.KeDelayExecutionThread(KernelMode, False, -30 * MS),
                        lambda k: k.KeWaitForSingleObject(ev, Executive, KernelMode, False, due),
@@ -238,14 +240,16 @@ def test_absolute_timeout_expires_at_that_virtual_time(m, sim):
     m.run()
     assert t.result == [STATUS_SUCCESS, STATUS_TIMEOUT]
     # due at t=70 ms since boot, not 70 ms after the wait began (t=30 ms)
-    assert due <= last_wait_record(m, sim, "t").time <= due + 100
+    assert 70 * MS <= last_wait_record(m, sim, "t").time <= 70 * MS + 100
 
 
 def test_absolute_timeout_in_the_past_returns_at_once(m, sim):
     ev = m.kernel.KeInitializeEvent(NotificationEvent, False)
+    boot = m.kernel.KeQuerySystemTime() - m.time
     t = m.system.start(sim.script,
                        lambda k: k.KeDelayExecutionThread(KernelMode, False, -1 * MS),
-                       lambda k: k.KeWaitForSingleObject(ev, Executive, KernelMode, False, 1),
+                       lambda k: k.KeWaitForSingleObject(ev, Executive, KernelMode, False,
+                                                         boot + 1),
                        name="t")
     m.run()
     assert t.result == [STATUS_SUCCESS, STATUS_TIMEOUT]
@@ -279,14 +283,14 @@ def test_kedelayexecutionthread_waits_relative_interval_in_virtual_time(m, sim):
 
 
 def test_kedelayexecutionthread_absolute_interval(m, sim):
-    due = 40 * MS
+    boot = m.kernel.KeQuerySystemTime() - m.time
     t = m.system.start(sim.script,
                        lambda k: k.KeDelayExecutionThread(KernelMode, False, -10 * MS),
-                       lambda k: k.KeDelayExecutionThread(KernelMode, False, due),
+                       lambda k: k.KeDelayExecutionThread(KernelMode, False, boot + 40 * MS),
                        name="t")
     m.run()
     assert t.result == [STATUS_SUCCESS, STATUS_SUCCESS]
-    assert due <= m.time <= due + 100
+    assert 40 * MS <= m.time <= 40 * MS + 100
 
 
 def test_alertable_kedelayexecutionthread_is_ended_by_alert(m, sim):

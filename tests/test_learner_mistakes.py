@@ -371,9 +371,11 @@ def test_m_kernel_and_new_threads_after_a_bug_check_are_refused(crashed, go):
 
 
 def test_a_bug_check_from_m_kernel_raises_bug_check_error(m):
+    ev, handle = m.kernel.IoCreateNotificationEvent(r"\BaseNamedObjects\Gone")
+    m.kernel.ZwClose(handle)                             # the last handle: ev is freed
     with pytest.raises(BugCheckError) as caught:
-        m.kernel.ZwClose(0xFFFFFFFF80000FF0)             # a kernel handle never opened
-    assert caught.value.info.code == 0x93 and m.bugcheck is caught.value.info
+        m.kernel.KeSetEvent(ev)
+    assert caught.value.info.code == 0xCC and m.bugcheck is caught.value.info
     assert m.run().reason == "bugcheck"
 
 

@@ -21,7 +21,7 @@ WIN32_ROUTINES = frozenset({
     "WaitForSingleObjectEx", "WaitForMultipleObjects", "WaitForMultipleObjectsEx",
     "SignalObjectAndWait", "CloseHandle", "GetLastError", "SetLastError", "Sleep",
     "SleepEx", "QueueUserAPC", "CreateFile", "DeviceIoControl", "ExitProcess",
-    "GetCurrentProcessId",
+    "GetCurrentProcessId", "SetHandleInformation", "GetHandleInformation",
 })
 
 

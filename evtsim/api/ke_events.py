@@ -55,8 +55,8 @@ class KeEvents(KernelChecks):
         """Signal the event; return its previous state (exactly 0 or 1)."""
         if type(Event) is not KEVENT or Event.machine is not self.machine or Event.header:
             self._object(Event, "KeSetEvent", KEVENT)
-        if self.thread.irql > DISPATCH_LEVEL:
-            self._verifier("KeSetEvent", DISPATCH_LEVEL)
+        if self.thread.irql > APC_LEVEL:
+            self._ke_event_irql("KeSetEvent", Event, Wait)
         if Wait:
             self._raise_for_wait("KeSetEvent", Wait)
             previous = dispatcher.signal(Event)
@@ -68,7 +68,7 @@ class KeEvents(KernelChecks):
     def KePulseEvent(self, Event, Increment=IO_NO_INCREMENT, Wait=False) -> int:
         """Release current waiters as a set would, then leave the event not signaled."""
         event = self._object(Event, "KePulseEvent", KEVENT)
-        self._verifier("KePulseEvent", DISPATCH_LEVEL)
+        self._ke_event_irql("KePulseEvent", event, Wait)
         self._raise_for_wait("KePulseEvent", Wait)
         previous = dispatcher.pulse(event)
         self._after_wait_true(Wait)
@@ -78,19 +78,21 @@ class KeEvents(KernelChecks):
     def KeResetEvent(self, Event) -> int:
         """Set the state to not signaled; return the previous state."""
         event = self._object(Event, "KeResetEvent", KEVENT)
-        self._verifier("KeResetEvent", DISPATCH_LEVEL)
+        self._ke_event_irql("KeResetEvent", event)
         return dispatcher.reset(event)
 
     @syscall
     def KeClearEvent(self, Event) -> None:
         """Set the state to not signaled; return nothing (cheaper than KeResetEvent)."""
         event = self._object(Event, "KeClearEvent", KEVENT)
+        self._ke_event_irql("KeClearEvent", event)
         dispatcher.reset(event)
 
     @syscall
     def KeReadStateEvent(self, Event) -> int:
         """The current state, 0 or 1."""
         event = self._object(Event, "KeReadStateEvent", KEVENT)
+        self._ke_event_irql("KeReadStateEvent", event)
         self.machine.note_read(event.name)
         return event.SignalState
 
@@ -109,7 +111,7 @@ class KeEvents(KernelChecks):
             self._timeout(Timeout, routine)
         thread = self.thread
         if thread.irql or thread.is_dpc:
-            self._wait_irql(routine, Timeout)
+            self._wait_irql(routine, Timeout, Object)
         return self.machine.wait(thread, (Object,), WaitAny, WaitMode, bool(Alertable),
                                  Timeout, routine)
 
@@ -141,7 +143,7 @@ class KeEvents(KernelChecks):
         objects = tuple(self._object(o, routine) for o in Object[:Count])
         mode = self._mode(WaitMode, routine)
         timeout = self._timeout(Timeout, routine)
-        self._wait_irql(routine, timeout)
+        self._wait_irql(routine, timeout, objects)
         return self.machine.wait(self.thread, objects, WaitType, mode, bool(Alertable),
                                  timeout, routine)
 
@@ -157,7 +159,9 @@ class KeEvents(KernelChecks):
         if self.thread.is_dpc:
             raise BugCheckSignal(0xB8, "a DPC must never wait",
                                  f"{routine} was called inside a DPC routine.")
-        self._verifier(routine, APC_LEVEL)
+        thread = self.thread             # after Wait=TRUE, the IRQL the caller came from
+        if (thread.saved_irql if thread.wait_next else thread.irql) > APC_LEVEL:
+            self._verifier(routine, APC_LEVEL)
         return self.machine.wait(self.thread, (), WaitAny, mode, bool(Alertable), interval,
                                  routine, timeout_status=STATUS_SUCCESS)
 

@@ -1,10 +1,11 @@
 """What every kernel routine starts with: IRQL levels and Driver Verifier's checks.
 
 A routine checks its documented IRQL the way Driver Verifier does (a violation is a
-simulated bug check 0xC4 naming the rule; a DPC that waits is 0xB8), and a Python
-mistake in an argument is an EvtsimError, not a traceback. Waits need IRQL <= APC_LEVEL,
-or <= DISPATCH_LEVEL for a poll (docs/semantics.md section 2). Sources: Microsoft's
-wdm.h reference pages and ReactOS ke/*.c. `KernelChecks` is mixed into KernelApi.
+simulated bug check 0xC4 naming the rule, with the parameters of evtsim.api.verifier; a
+DPC that waits is 0xB8), and a Python mistake in an argument is an EvtsimError, not a
+traceback. Waits need IRQL <= APC_LEVEL, or <= DISPATCH_LEVEL for a poll
+(docs/semantics.md section 2). Sources: Microsoft's wdm.h reference pages, the page
+"Bug Check 0xC4", and ReactOS ke/*.c. `KernelChecks` is mixed into KernelApi.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..errors import BadArgumentError, BugCheckSignal, MachineStateError
 from ..process import Process
 from ..status import APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL
 from .base import Surface
+from .verifier import DDI_RULES, KESETEVENT_ABOVE_DISPATCH, Stop, wait_code
 
 IO_NO_INCREMENT = 0
 EVENT_INCREMENT = 1
@@ -54,14 +56,39 @@ class KernelChecks(Surface):
                 f"(ObReferenceObjectByHandle) to keep it longer.")
         return value
 
-    def _verifier(self, routine: str, max_irql: int, rule: str | None = None) -> None:
+    def _verifier(self, routine: str, max_irql: int, rule: str | None = None,
+                  parameters: tuple[object, object, object, object] | None = None) -> None:
+        """Bug check 0xC4 if the IRQL is above `max_irql`. A routine with a DDI
+        compliance rule (verifier.DDI_RULES) gets that rule's code as parameter 1."""
         irql = self.thread.irql
-        if irql > max_irql:
-            raise BugCheckSignal(
-                0xC4, rule or f"{routine} must be called at IRQL <= {level_name(max_irql)}",
-                f"{self.thread.name} called {routine} at {level_name(irql)}. Driver Verifier "
-                f"checks the IRQL each routine documents and stops the machine when a "
-                f"driver breaks it.")
+        if irql <= max_irql:
+            return
+        text = rule or f"{routine} must be called at IRQL <= {level_name(max_irql)}"
+        explanation = (f"{self.thread.name} called {routine} at {level_name(irql)}. Driver "
+                       f"Verifier checks the IRQL each routine documents and stops the "
+                       f"machine when a driver breaks it.")
+        ddi = DDI_RULES.get(routine)
+        if parameters is None and ddi is not None:
+            _, code, name = ddi
+            parameters = (code, f"{name}: {text}", None, 0)
+            explanation += f" Rule {name}, parameter 1 = 0x{code:X}."
+        if parameters is None:
+            raise BugCheckSignal(0xC4, text, explanation)
+        raise Stop(0xC4, parameters, text, explanation)
+
+    def _ke_event_irql(self, routine: str, event: object, wait: object = False) -> None:
+        """The IRQL rule of a Ke*Event routine, checked the same way for each: at most
+        DISPATCH_LEVEL (KeSetEvent: Verifier's 0x80; the others: IrqlKeDispatchLte),
+        and KeSetEvent with Wait=TRUE at most APC_LEVEL (IrqlKeSetEvent)."""
+        irql = self.thread.irql
+        if routine == "KeSetEvent" and irql > DISPATCH_LEVEL:
+            self._verifier(routine, DISPATCH_LEVEL,
+                           parameters=(KESETEVENT_ABOVE_DISPATCH, irql, event, 0))
+        elif routine == "KeSetEvent" and wait:
+            self._verifier("KeSetEvent with Wait=TRUE", APC_LEVEL,
+                           "KeSetEvent with Wait=TRUE must be called at IRQL <= APC_LEVEL")
+        else:
+            self._verifier(routine, DISPATCH_LEVEL)
 
     @staticmethod
     def _timeout(value: object, routine: str) -> int | None:
@@ -70,7 +97,8 @@ class KernelChecks(Surface):
         if isinstance(value, bool) or not isinstance(value, int):
             raise BadArgumentError(
                 f"{routine}: a timeout is None (forever), 0 (poll), a negative number of "
-                f"100 ns units (relative) or a positive absolute time, not {value!r}")
+                f"100 ns units (relative) or a positive absolute system time "
+                f"(KeQuerySystemTime() + ...), not {value!r}")
         return value
 
     @staticmethod
@@ -79,34 +107,36 @@ class KernelChecks(Surface):
             raise BadArgumentError(f"{routine}: WaitMode is KernelMode or UserMode, not {value!r}")
         return value
 
-    def _wait_irql(self, routine: str, timeout) -> None:
-        """Waits: a non-zero timeout needs IRQL <= APC_LEVEL; a poll <= DISPATCH_LEVEL."""
+    def _wait_irql(self, routine: str, timeout, objects: object = None) -> None:
+        """Waits: a non-zero timeout needs IRQL <= APC_LEVEL; a poll <= DISPATCH_LEVEL.
+
+        After KeSetEvent or KePulseEvent with Wait=TRUE, the rule applies to the IRQL
+        the caller had before that call raised it (the wait goes back to it)."""
         thread = self.thread
-        if thread.wait_next:
-            return                       # KeSetEvent(Wait=TRUE) raised it on purpose
         if thread.is_dpc and timeout != 0:
             raise BugCheckSignal(
                 0xB8, "a DPC must never wait",
                 f"{routine} with a non-zero timeout was called inside a DPC routine. A DPC "
                 f"runs at DISPATCH_LEVEL in no particular thread, so it cannot wait. Poll "
                 f"with a zero timeout, or hand the work to a thread.")
+        irql = thread.saved_irql if thread.wait_next else thread.irql
+        code = wait_code(irql, timeout)
+        if code is None:
+            return
         if timeout == 0:
-            self._verifier(routine, DISPATCH_LEVEL,
-                           f"{routine} with a zero timeout must be called at IRQL <= "
-                           f"DISPATCH_LEVEL")
+            rule = f"{routine} with a zero timeout must be called at IRQL <= DISPATCH_LEVEL"
         else:
-            self._verifier(routine, APC_LEVEL,
-                           f"{routine} with a non-zero timeout must be called at IRQL <= "
-                           f"APC_LEVEL")
+            rule = f"{routine} with a non-zero timeout must be called at IRQL <= APC_LEVEL"
+        raise Stop(0xC4, (code, irql, objects, timeout), rule,
+                   f"{thread.name} called {routine} at {level_name(irql)}. Driver Verifier "
+                   f"checks the IRQL each routine documents and stops the machine when a "
+                   f"driver breaks it (parameter 1 = 0x{code:X}).")
 
     def _raise_for_wait(self, routine: str, Wait) -> None:
-        """KeSetEvent/KePulseEvent with Wait=TRUE keep the IRQL raised for the next wait."""
-        if not Wait:
-            return
-        if self.immediate:
+        """KeSetEvent/KePulseEvent with Wait=TRUE keep the IRQL raised for the next wait
+        (its IRQL rule is checked by _ke_event_irql, before this)."""
+        if Wait and self.immediate:
             raise MachineStateError(f"m.kernel cannot use Wait=TRUE in {routine}: it never waits")
-        self._verifier(routine, APC_LEVEL,
-                       f"{routine} with Wait=TRUE must be called at IRQL <= APC_LEVEL")
 
     def _after_wait_true(self, Wait) -> None:
         if Wait:

@@ -1,7 +1,8 @@
 """Ke*/Ps* routines on threads, processes, alerts, APCs, DPCs and timers.
 
 Alerts and APCs end or interrupt waits as docs/semantics.md section 2 says; DPCs and
-timers (KeInsertQueueDpc, KeSetTimer, KeSetTimerEx) are section 7's; KeStackAttachProcess
+timers (KeInsertQueueDpc, KeSetTimer, KeSetTimerEx) are section 7's, with a positive
+DueTime read as system time (KeQuerySystemTime, section 2); KeStackAttachProcess
 switches the handle table Zw and Ob calls use (section 3). Windows names and parameter
 order. Sources: Microsoft's wdm.h reference pages (KeAlertThread, KeInsertQueueDpc,
 KeSetTimerEx, KeStackAttachProcess) and ReactOS ke/*.c. `PsMisc` is mixed into KernelApi.
@@ -28,8 +29,15 @@ class PsMisc(KernelChecks):
 
     @syscall
     def KeQueryInterruptTime(self) -> int:
-        """Virtual time since boot, in 100 ns units."""
+        """The interrupt time: 100 ns units since boot (what `m.time` counts)."""
         return self.machine.time
+
+    @syscall
+    def KeQuerySystemTime(self) -> int:
+        """The system time: 100 ns units since 1 January 1601 (UTC). A positive timeout
+        or DueTime is read on this clock: `KeQuerySystemTime() + 10_000_000` is one
+        second from now. (C returns it through a pointer.)"""
+        return self.machine.system_time
 
     def _target(self, value: object, routine: str) -> Thread:
         if (not isinstance(value, Thread) or value.machine is not self.machine or value.is_dpc
@@ -122,8 +130,9 @@ class PsMisc(KernelChecks):
     def _arm(self, timer: KTIMER, due: object, period: object, dpc: object,
              routine: str) -> bool:
         if isinstance(due, bool) or not isinstance(due, int):
-            raise BadArgumentError(f"{routine}: DueTime is a negative relative or positive "
-                                   f"absolute time in 100 ns units, not {due!r}")
+            raise BadArgumentError(f"{routine}: DueTime is a negative relative time or a "
+                                   f"positive absolute system time in 100 ns units, "
+                                   f"not {due!r}")
         if isinstance(period, bool) or not isinstance(period, int) or period < 0:
             raise BadArgumentError(f"{routine}: Period is a number of milliseconds >= 0")
         if dpc is not None and not isinstance(dpc, KDPC):
@@ -133,7 +142,7 @@ class PsMisc(KernelChecks):
         was_set = timer.due is not None
         timer.generation += 1
         dispatcher.set_state(timer, 0)
-        timer.due = machine.time - due if due < 0 else due
+        timer.due = machine.due_time(due)    # in interrupt time; positive is system time
         timer.period = period * 10_000
         timer.dpc = dpc
         machine.timers.add(timer.due, "ktimer", timer, timer.generation)

@@ -42,11 +42,14 @@ from ..status import (
     EVENT_MODIFY_STATE,
     GENERIC_READ,
     GENERIC_WRITE,
+    HANDLE_FLAG_INHERIT,
+    HANDLE_FLAG_PROTECT_FROM_CLOSE,
     INFINITE,
     MAXIMUM_WAIT_OBJECTS,
     NT_SUCCESS,
     OBJ_INHERIT,
     OBJ_OPENIF,
+    OBJ_PROTECT_CLOSE,
     STATUS_OBJECT_NAME_EXISTS,
     STATUS_OBJECT_TYPE_MISMATCH,
     STATUS_SUCCESS,
@@ -60,6 +63,9 @@ from .base import Surface, syscall
 from .zw_ob import close_file, holding
 
 OPEN_EXISTING = 3
+# SetHandleInformation's flags and the handle attributes they stand for.
+_HANDLE_FLAGS = ((HANDLE_FLAG_INHERIT, OBJ_INHERIT),
+                 (HANDLE_FLAG_PROTECT_FROM_CLOSE, OBJ_PROTECT_CLOSE))
 
 MAX_PATH = 260
 
@@ -320,6 +326,35 @@ class Win32Api(Surface):
             self._fail(status)
             return False
         return True
+
+    @syscall
+    def SetHandleInformation(self, hObject, dwMask, dwFlags) -> bool:
+        """Change a handle's flags: HANDLE_FLAG_INHERIT, HANDLE_FLAG_PROTECT_FROM_CLOSE
+        (then CloseHandle fails with ERROR_INVALID_HANDLE, and a driver's ZwClose of
+        it is bug check 0x93)."""
+        for value, what in ((dwMask, "dwMask"), (dwFlags, "dwFlags")):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise BadArgumentError(f"SetHandleInformation: {what} is a set of "
+                                       f"HANDLE_FLAG_* bits")
+        status, entry = self.machine.ob.resolve(self._process(), hObject, UserMode)
+        if status != STATUS_SUCCESS:
+            self._fail(status)
+            return False
+        for flag, bit in _HANDLE_FLAGS:
+            if dwMask & flag:
+                entry.attributes = (entry.attributes | bit if dwFlags & flag
+                                    else entry.attributes & ~bit)
+        return True
+
+    @syscall
+    def GetHandleInformation(self, hObject) -> tuple[bool, int | None]:
+        """(TRUE, the handle's HANDLE_FLAG_* bits), or (FALSE, None) for a bad handle.
+        (C returns the flags through a pointer.)"""
+        status, entry = self.machine.ob.resolve(self._process(), hObject, UserMode)
+        if status != STATUS_SUCCESS:
+            self._fail(status)
+            return False, None
+        return True, sum(flag for flag, bit in _HANDLE_FLAGS if entry.attributes & bit)
 
     @syscall
     def GetLastError(self) -> int:

@@ -25,7 +25,9 @@ from ..dispatcher import (
     WaitAny,
 )
 from ..errors import BadArgumentError, BugCheckSignal
+from ..namespace import capture, captured_name
 from ..objects import (
+    KERNEL_HANDLE_BITS,
     OBJECT_ATTRIBUTES,
     SECURITY_DESCRIPTOR,
     UNICODE_STRING,
@@ -40,6 +42,8 @@ from ..status import (
     EVENT_ALL_ACCESS,
     OBJ_KERNEL_HANDLE,
     OBJ_OPENIF,
+    OBJ_PROTECT_CLOSE,
+    STATUS_HANDLE_NOT_CLOSABLE,
     STATUS_INVALID_PARAMETER,
     STATUS_OBJECT_NAME_EXISTS,
     STATUS_OBJECT_TYPE_MISMATCH,
@@ -47,8 +51,11 @@ from ..status import (
 )
 from .base import helper, syscall
 from .kernel_checks import DISPATCH_LEVEL, PASSIVE_LEVEL, KernelChecks
+from .verifier import Stop
 
 R = TypeVar("R")
+# NtCurrentProcess() and NtCurrentThread(), as 64-bit values: never a bug check to close.
+PSEUDO_HANDLES = (0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFE)
 
 
 class ZwOb(KernelChecks):
@@ -56,18 +63,23 @@ class ZwOb(KernelChecks):
 
     # --- the object manager: Zw, Ob, Io ----------------------------------------------
     @staticmethod
-    def _attributes(value: object, routine: str) -> tuple[str | None, int, Any, Any]:
-        """(name, attributes, root directory, security descriptor), checked."""
+    def _attributes(value: object, routine: str) -> tuple[int, str | None, int, Any, Any]:
+        """(status, name, attributes, root directory, security descriptor), read as
+        the kernel reads them (namespace.capture). A Python mistake in a field is an
+        EvtsimError; a value Windows refuses is a status."""
         if value is None:
-            return None, 0, None, None
+            return STATUS_SUCCESS, None, 0, None, None
         if not isinstance(value, OBJECT_ATTRIBUTES):
             raise BadArgumentError(f"{routine}: ObjectAttributes must come from "
                                    f"InitializeObjectAttributes, not {value!r}")
         # Someone may have built or changed the fields by hand: check them again.
-        checked = InitializeObjectAttributes(value.ObjectName, value.Attributes,
-                                             value.RootDirectory, value.SecurityDescriptor)
-        return (name_text(checked.ObjectName), checked.Attributes, checked.RootDirectory,
-                checked.SecurityDescriptor)
+        InitializeObjectAttributes(value.ObjectName, value.Attributes, value.RootDirectory,
+                                   value.SecurityDescriptor)
+        if isinstance(value.Length, bool) or not isinstance(value.Length, int):
+            raise BadArgumentError(f"{routine}: OBJECT_ATTRIBUTES.Length is a number of "
+                                   f"bytes, not {value.Length!r}")
+        status, name, attributes, root = capture(value)
+        return status, name, attributes, root, value.SecurityDescriptor
 
     @staticmethod
     def _access(value, routine: str) -> int:
@@ -93,12 +105,14 @@ class ZwOb(KernelChecks):
                       InitialState) -> tuple[int, int | None]:
         """Create (or with OBJ_OPENIF open) an event; returns (status, handle)."""
         routine = "ZwCreateEvent"
+        self._verifier(routine, PASSIVE_LEVEL)
         access = self._access(DesiredAccess, routine)
-        name, attributes, root, security = self._attributes(ObjectAttributes, routine)
+        status, name, attributes, root, security = self._attributes(ObjectAttributes, routine)
+        if status != STATUS_SUCCESS:
+            return status, None
         if (EventType not in (NotificationEvent, SynchronizationEvent)
                 or isinstance(EventType, bool)):
             return STATUS_INVALID_PARAMETER, None
-        self._verifier(routine, PASSIVE_LEVEL)
         ob = self.machine.ob
         status, handle, _ = ob.create_or_open(
             self._process(), ExEventObjectType,
@@ -111,11 +125,13 @@ class ZwOb(KernelChecks):
     def ZwOpenEvent(self, DesiredAccess, ObjectAttributes) -> tuple[int, int | None]:
         """Open a named event; returns (status, handle)."""
         routine = "ZwOpenEvent"
+        self._verifier(routine, PASSIVE_LEVEL)
         access = self._access(DesiredAccess, routine)
         if ObjectAttributes is None:
             return STATUS_INVALID_PARAMETER, None
-        name, attributes, root, _ = self._attributes(ObjectAttributes, routine)
-        self._verifier(routine, PASSIVE_LEVEL)
+        status, name, attributes, root, _ = self._attributes(ObjectAttributes, routine)
+        if status != STATUS_SUCCESS:
+            return status, None
         status, handle, _ = self.machine.ob.open(
             self._process(), ExEventObjectType, name, attributes, root, access, KernelMode,
             bool(attributes & OBJ_KERNEL_HANDLE))
@@ -183,23 +199,48 @@ class ZwOb(KernelChecks):
 
     @syscall
     def ZwClose(self, Handle) -> int | Nested:
-        """Close a handle. Closing a bad kernel handle from kernel mode is bug check 0x93.
+        """Close a handle; a handle that is not open gives STATUS_INVALID_HANDLE.
 
-        The last handle of a file object first runs the driver's cleanup and close
-        routines (a Nested), and then returns the status."""
+        Bug check 0x93 comes only from a protected handle (always), or from a handle
+        that is not open when a kernel debugger is attached and the caller runs in a
+        user process (docs/semantics.md section 3). The last handle of a file object
+        first runs the driver's cleanup and close routines (a Nested), and then
+        returns the status."""
         self._verifier("ZwClose", PASSIVE_LEVEL)
-        chain = close_file(self.machine, self.thread, self._process(), Handle, KernelMode,
+        process = self._process()
+        chain = close_file(self.machine, self.thread, process, Handle, KernelMode,
                            STATUS_SUCCESS)
         if chain is not None:
             return chain
-        status = self.machine.ob.close(self._process(), Handle, KernelMode)
-        if status != STATUS_SUCCESS and is_kernel_handle(Handle):
-            raise BugCheckSignal(
-                0x93, "ZwClose was given a kernel handle that is not open",
-                f"{self.thread.name} closed kernel handle 0x{Handle:X}, which is not open "
-                f"(closed twice, or never opened). Closing a handle twice can close "
-                f"somebody else's handle, so the kernel stops.")
+        status = self.machine.ob.close(process, Handle, KernelMode)
+        if status == STATUS_HANDLE_NOT_CLOSABLE:
+            value = Handle & ~KERNEL_HANDLE_BITS if is_kernel_handle(Handle) else Handle
+            raise Stop(
+                0x93, (value, 0, 0, 0), "ZwClose was given a handle protected from close",
+                f"{self.thread.name} closed handle 0x{value:X}, which is protected from "
+                f"close (HANDLE_FLAG_PROTECT_FROM_CLOSE). From kernel mode this always "
+                f"stops the machine; parameter 2 = 0 says the handle was protected.")
+        if status != STATUS_SUCCESS and self._bad_close_stops(Handle, process):
+            value = Handle & ~KERNEL_HANDLE_BITS if is_kernel_handle(Handle) else Handle
+            raise Stop(
+                0x93, (value, 1, 0, 0), "ZwClose was given a handle that is not open",
+                f"{self.thread.name} closed handle 0x{value:X}, which is not open (closed "
+                f"twice, or never opened), in {process.name}'s context with a kernel "
+                f"debugger attached. Without a debugger, or in the System process, "
+                f"ZwClose just returns STATUS_INVALID_HANDLE.")
         return status
+
+    def _bad_close_stops(self, handle: object, process: Process) -> bool:
+        """Whether closing a handle that is not open is bug check 0x93 (ReactOS
+        ObpCloseHandle; Windows 11 in winsiderss/systeminformer#2630): not NULL or a
+        pseudo handle, a kernel debugger attached, a thread that is not ending, and a
+        user process (one with a PEB)."""
+        if isinstance(handle, bool) or not isinstance(handle, int) or handle == 0:
+            return False
+        if handle & 0xFFFFFFFFFFFFFFFF in PSEUDO_HANDLES:
+            return False
+        return (self.machine.kernel_debugger and not process.exiting
+                and not process.kernel)
 
     @syscall
     def ObReferenceObjectByHandle(self, Handle, DesiredAccess, ObjectType,
@@ -256,11 +297,14 @@ class ZwOb(KernelChecks):
 
     def _io_create_event(self, routine: str, EventName: object,
                          event_type: int) -> tuple[KEVENT | None, int | None]:
+        """ZwCreateEvent(OBJ_OPENIF | OBJ_KERNEL_HANDLE, no root, InitialState TRUE), as
+        ReactOS io/iomgr/ioevent.c IopCreateEvent does: any failing status gives
+        (None, None). No name (None or empty) makes a new unnamed event (Wine driver.c
+        test_sync, run on Windows); a relative name is STATUS_OBJECT_PATH_SYNTAX_BAD."""
         self._verifier(routine, PASSIVE_LEVEL)
-        name = name_text(EventName)
-        if not name:
-            raise BadArgumentError(f"{routine} needs an EventName such as "
-                                   f"r\"\\BaseNamedObjects\\MyEvent\"")
+        status, name = captured_name(EventName)
+        if status != STATUS_SUCCESS:
+            return None, None
         ob = self.machine.ob
         status, handle, event = ob.create_or_open(
             self._process(), ExEventObjectType, ob.new_event(event_type, 1, name), name,
@@ -274,8 +318,9 @@ class ZwOb(KernelChecks):
         """Open or create a named notification event, Signaled when new.
 
         Returns (PKEVENT, handle), or (None, None). An existing event is returned as
-        it is, whatever its type. The pointer holds no reference of its own: it is
-        valid while the (kernel) handle is open; ZwClose releases it.
+        it is, whatever its type. EventName None (or empty) makes a new unnamed event.
+        The pointer holds no reference of its own: it is valid while the (kernel)
+        handle is open; ZwClose releases it.
         """
         return self._io_create_event("IoCreateNotificationEvent", EventName,
                                      NotificationEvent)
@@ -298,6 +343,8 @@ def close_file(machine: Any, thread: Thread, process: Process, handle: object, m
     status, entry = machine.ob.resolve(process, handle, mode)
     if status != STATUS_SUCCESS or not isinstance(entry.object, FILE_OBJECT):
         return None
+    if entry.attributes & OBJ_PROTECT_CLOSE and not process.exiting:
+        return None                     # not closable: the caller's close says so
     file_object = entry.object
     last = file_object.header.handle_count == 1
     machine.ob.close(process, handle, mode)
