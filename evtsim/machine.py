@@ -426,7 +426,7 @@ class Machine(Observed, ThreadProtocol, Waits, Deferred, Stepping, RunLoop):
                                      call.line if call is not None else None,
                                      self.time, self.seq + 1)
         # KeBugCheckEx's four parameters, or None where no source gives them.
-        self.bugcheck.parameters = parameters_of(signal)  # type: ignore[attr-defined]
+        self.bugcheck.parameters = parameters_of(signal)
         self._released.clear()
         self._changes.clear()
         self._notify("bugcheck", self.bugcheck)

@@ -29,6 +29,9 @@ class BugCheckInfo:
         self.line = line
         self.time = time
         self.seq = seq
+        # the stop's four parameters where the source gives them (Driver Verifier's
+        # 0xC4 rule codes, 0x93's handle), else None (docs/semantics.md section 8)
+        self.parameters: tuple[object, object, object, object] | None = None
 
     def describe(self) -> str:
         where = f" at line {self.line}" if self.line else ""
