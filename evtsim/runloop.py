@@ -26,8 +26,9 @@ class RunLoop(MachineState):
             raise BadArgumentError(f"max_steps must be a whole number >= 0, not {max_steps!r}")
         if until is not None and (isinstance(until, bool) or not isinstance(until, int)
                                   or until < 0):
-            raise BadArgumentError(f"until must be an absolute virtual time in 100 ns units "
-                                   f"(10 is 1 \u00b5s), a whole number >= 0, not {until!r}")
+            raise BadArgumentError(f"until is a time on the machine's clock since boot "
+                                   f"(like m.time), in 100 ns units (10 is 1 \u00b5s): a "
+                                   f"whole number >= 0, not {until!r}")
         self.actions.append(("run", max_steps, until))
         # The trace grows by a record a step and the engine makes no reference cycles,
         # so the cyclic collector would only rescan the trace again and again (it halves

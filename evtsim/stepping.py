@@ -171,8 +171,10 @@ class Stepping(MachineState):
             else:
                 if thread.wait_next and not op.startswith(("KeWaitFor", "KeDelayExec")):
                     raise BugCheckSignal(
-                        0xC4, "KeSetEvent with Wait=TRUE must be followed by a wait",
-                        f"{thread.name} called KeSetEvent(..., Wait=TRUE), which keeps the "
+                        0xC4, "KeSetEvent or KePulseEvent with Wait=TRUE must be "
+                        "followed by a wait",
+                        f"{thread.name} called KeSetEvent or KePulseEvent with Wait=TRUE, "
+                        f"which keeps the "
                         f"IRQL raised, and then called {op} instead of "
                         f"KeWaitForSingleObject or KeWaitForMultipleObjects.")
                 self._acting += 1

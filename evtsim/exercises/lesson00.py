@@ -153,8 +153,9 @@ def timeout_words(timeout) -> str:
     if isinstance(timeout, int) and timeout < 0:
         return (f"A timeout of {timeout} is relative: the wait ends {time_us(-timeout)} "
                 f"from now if the event is not set.")
-    return (f"A timeout of {timeout!r} is an absolute time, and that time came before "
-            f"the event was set.")
+    return (f"A timeout of {timeout!r} is an absolute system time (100 ns units since "
+            f"1 January 1601), and that time passed long ago, so the wait times out at "
+            f"once. For a time from now, give a negative (relative) timeout.")
 
 
 @exercise(
