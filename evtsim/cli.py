@@ -9,8 +9,9 @@
     evtsim --version                              the kit's version
 
 `run` prints the text timeline unless it writes a file (add --text to get both).
-Mistakes (an unknown scenario or parameter, a bad trace file) print one line starting
-with "evtsim: error:" and exit with status 2.
+Mistakes (an unknown scenario or parameter, a bad or hostile trace file, a replay that
+differs from its file) print one line starting with "evtsim: error:" and exit with
+status 2, never a traceback: every EvtsimError ends there.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import sys
 from pathlib import Path
 
 from .errors import EvtsimError
+from .tracecheck import MAX_RUN_STEPS
 from .version import __version__
 
 EXIT_USAGE = 2
@@ -51,8 +53,8 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--trace", metavar="PATH", help="write the trace file (JSON)")
         p.add_argument("--perfetto", metavar="PATH",
                        help="write Chrome/Perfetto trace JSON (open it in ui.perfetto.dev)")
-        p.add_argument("--font-scale", type=float, default=1.0,
-                       help="text size in the picture (2 for a projector)")
+        p.add_argument("--font-scale", type=_font_scale, default=1.0,
+                       help="text size in the picture (2 for a projector), 0.25 to 8")
         p.add_argument("--axis", choices=("steps", "time"), default="steps",
                        help="x axis of the picture: one column per step, or virtual time")
 
@@ -62,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="seed of the random policy")
     run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                      help="a scenario parameter, e.g. --param waiters=5 (repeatable)")
-    run.add_argument("--max-steps", type=int, default=100_000, help="step budget")
+    run.add_argument("--max-steps", type=_max_steps, default=MAX_RUN_STEPS,
+                     help=f"step budget, at most {MAX_RUN_STEPS:,} (a trace file's limit)")
     outputs(run)
     replay = sub.add_parser("replay", help="replay a trace file and check it matches")
     replay.add_argument("file", help="a trace file written by `evtsim run --trace`")
@@ -74,11 +77,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _value(text: str):
-    """A --param value: JSON if it reads as JSON (3, true, "x"), else the string."""
+def _font_scale(text: str) -> float:
+    """--font-scale: a number from 0.25 to 8 (a larger one makes no picture)."""
     try:
-        return json.loads(text)
+        value = float(text)
     except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if not 0.25 <= value <= 8:
+        raise argparse.ArgumentTypeError(f"must be from 0.25 to 8, not {text!r}")
+    return value
+
+
+def _max_steps(text: str) -> int:
+    """--max-steps: a whole number up to the limit a trace file's `run` action has."""
+    if not text.isdigit() or len(text) > 12 or int(text) > MAX_RUN_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 0 to {MAX_RUN_STEPS:,}, not {text[:40]!r} (a "
+            f"trace file's limit, see docs/engine.md)")
+    return int(text)
+
+
+def _value(text: str, key: str = "value"):
+    """A --param value: JSON if it reads as JSON (3, true, "x"), else the string. Its
+    nesting and its numbers are bounded as a trace file's are."""
+    from .tracefile import parse_json
+    try:
+        return parse_json(text, f"--param {key}")
+    except ValueError as error:
+        if isinstance(error, EvtsimError):
+            raise
         return {"True": True, "False": False, "None": None}.get(text, text)
 
 
@@ -88,7 +115,7 @@ def _params(pairs) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise _Usage(f"--param takes KEY=VALUE, e.g. --param waiters=5 (got {pair!r})")
-        params[key.strip()] = _value(value.strip())
+        params[key.strip()] = _value(value.strip(), key.strip())
     return params
 
 

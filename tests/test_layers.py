@@ -14,7 +14,9 @@ as one at the top of a file. From the bottom up:
               boots, runs threads, records steps
   scenarios   scenarios.*: the documented patterns, ready to build
   view model  timeline: lanes, spans and arrows read from the records
-  files       trace (save, load, replay), perfetto (export)
+  files       instructor (the routines a trace file may call), tracecheck (the fields
+              and limits of a trace file), tracefile (write, read safely), replay,
+              trace (their public face), perfetto (export)
   tools       plot (matplotlib), explore (schedule search), lab (the lab session)
   widgets     widgets (ipywidgets)
   top         exercises, cli, __main__ and the package itself
@@ -40,7 +42,7 @@ LAYERS = [
                  "runloop"]),
     ("scenarios", ["scenarios"]),
     ("view model", ["timeline"]),
-    ("files", ["perfetto", "trace"]),
+    ("files", ["perfetto", "instructor", "tracecheck", "tracefile", "replay", "trace"]),
     ("tools", ["plot", "explore", "lab"]),
     ("widgets", ["widgets"]),
     ("top", ["exercises", "cli", "__main__", ""]),

@@ -8,7 +8,7 @@ import pytest
 
 import timeline_cases as cases
 from evtsim import BadArgumentError, Machine, scenarios, trace
-from evtsim.api.kernel import NotificationEvent
+from evtsim.api.kernel import KernelMode, NotificationEvent
 from evtsim.trace import ReplayError, TraceFileError
 
 
@@ -64,6 +64,43 @@ def test_instructor_calls_and_manual_steps_replay(tmp_path):
     m.step(m.thread("waiter1"))
     again = trace.replay(trace.load(saved(m, tmp_path)))
     assert again.trace.to_dicts() == m.trace.to_dicts()
+
+
+def test_every_instructor_routine_replays_with_its_arguments_as_given(tmp_path):
+    """Each routine of the table (docs/engine.md, "Trace files"), positional and keyword
+    arguments alike: the replay makes the same calls, so the records are the same."""
+    m = scenarios.build("notification_broadcast", policy="manual")
+    m.step(m.thread("waiter1"))
+    ev = m.find("DataReady")
+    extra = m.kernel.KeInitializeEvent(NotificationEvent, State=True, name="Extra")
+    m.kernel.KeSetEvent(ev, Increment=1, Wait=False)
+    m.kernel.KeResetEvent(ev)
+    m.kernel.KePulseEvent(ev, 0, False)
+    m.kernel.KeClearEvent(extra)
+    assert m.kernel.KeReadStateEvent(extra) == 0
+    kinds = {a[1] for a in m.actions if a[0] == "kernel"}
+    assert kinds == set(trace.INSTRUCTOR_ROUTINES)
+    again = trace.replay(trace.load(saved(m, tmp_path)))
+    assert again.trace.to_dicts() == m.trace.to_dicts()
+    assert [list(a) for a in again.actions] == [list(trace.describe(list(a)))
+                                                for a in m.actions]
+
+
+def test_a_call_outside_the_instructors_table_saves_as_not_replayable(tmp_path):
+    m = scenarios.build("notification_broadcast")
+    m.kernel.KeAlertThread(m.thread("waiter1"), KernelMode)
+    path = saved(m, tmp_path)
+    data = json.loads(path.read_text())
+    assert data["replayable"] is False
+    assert data["why_not_replayable"] == (
+        "actions[0] ['kernel', 'KeAlertThread', ['waiter1... cannot be replayed: "
+        "'KeAlertThread' is not an instructor routine; a trace file may call only "
+        "KeInitializeEvent, KeSetEvent, KeResetEvent, KeClearEvent, KePulseEvent, "
+        "KeReadStateEvent")
+    loaded = trace.load(path)
+    assert loaded == m.trace and not loaded.replayable
+    with pytest.raises(ReplayError, match="KeAlertThread' is not an instructor routine"):
+        trace.replay(loaded)
 
 
 def test_a_refused_manual_step_replays_as_refused(tmp_path):

@@ -3,8 +3,9 @@
 `buildable` tells what a lab was given (a scenario name, a Scenario, a Machine or a
 build function) and how to build it again; `call_builder` calls a build function with
 the policy and seed it takes. `replay_actions` repeats recorded outside actions on a
-new machine, each with `evtsim.trace.apply_action` (the one replay of an action), and
-starts the lab's own `added_waiter` threads again, which a trace alone cannot.
+new machine with `evtsim.replay.run_actions` (the one replay of actions, for Undo and
+upload alike), and `start_again` starts the lab's own `added_waiter` threads again,
+which a trace alone cannot.
 """
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from typing import Any
 from .. import scenarios
 from .. import trace as tracefiles
 from ..api.kernel import Executive, KernelMode
-from ..errors import BadArgumentError, EvtsimError, MachineStateError
+from ..errors import BadArgumentError, EvtsimError
 from ..machine import Machine
 
-__all__ = ["added_waiter", "buildable", "call_builder", "replay_actions"]
+__all__ = ["added_waiter", "buildable", "call_builder", "replay_actions", "start_again"]
 
 _ADDED = re.compile(r"^added\((?P<event>.*)\)(#\d+)?$")
 
@@ -69,35 +70,21 @@ def call_builder(fn: Callable[..., Machine], policy: str, seed: int) -> Machine:
     return machine
 
 
-def replay_actions(machine: Machine, actions: list) -> Machine:
+def replay_actions(machine: Machine, actions: list,
+                   source: str = "the lab's actions") -> Machine:
     """Repeat outside actions on a freshly built machine (used by Undo and upload).
 
-    Each action is done by `evtsim.trace.apply_action`. `start` actions of threads the
-    machine starts itself are skipped (they exist again by then); threads the lab added
-    (`added_waiter`) are started again; any other thread started from outside cannot be
-    rebuilt and raises ReplayError. A refused step or instructor call was refused the
-    first time too; any other refusal raises ReplayError. (`added` is not used; it
-    stays for callers of the old signature.)
+    Each action is done by `evtsim.replay.run_actions`, the one replay of recorded
+    actions (every refusal a ReplayError naming the action). `start` actions of
+    threads the machine starts itself are skipped (they exist again by then); threads
+    the lab added (`added_waiter`) are started again by `start_again`; any other thread
+    started from outside cannot be rebuilt and raises ReplayError.
     """
-    for i, action in enumerate(actions):
-        kind = action[0]
-        try:
-            if kind == "step" and action[1] is not None \
-                    and not any(t.name == action[1] for t in machine.threads):
-                raise tracefiles.ReplayError(f"the replay has no thread {action[1]} to "
-                                             f"step")
-            if not tracefiles.apply_action(machine, action):
-                _start_again(machine, action)
-        except MachineStateError as error:          # BugCheckError and ReplayError too
-            if isinstance(error, tracefiles.ReplayError):
-                raise
-            if kind not in ("step", "kernel"):
-                raise tracefiles.ReplayError(
-                    f"actions[{i}] {list(action)} was refused this time: {error}") from None
-    return machine
+    return tracefiles.run_actions(machine, list(actions), source=source,
+                                  start_again=start_again)
 
 
-def _start_again(machine, action):
+def start_again(machine: Machine, action: tuple) -> None:
     """Start a thread the lab added (`added_waiter`) again; any other cannot be."""
     name = action[3]
     match = _ADDED.match(name)

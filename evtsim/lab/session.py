@@ -18,7 +18,7 @@ from ..errors import BadArgumentError, BugCheckError, EvtsimError, MachineStateE
 from ..machine import Machine
 from ..scheduler import POLICIES
 from ..units import time_us
-from .rebuild import added_waiter, buildable, call_builder, replay_actions
+from .rebuild import added_waiter, buildable, call_builder, replay_actions, start_again
 from .texts import record_words, result_words, source_line
 from .verdicts import Verdict, at_rest, verdict_of
 
@@ -357,26 +357,18 @@ class LabSession:
 
     def load(self, saved) -> Machine:
         """Go on from a saved run (a SavedTrace from `evtsim.trace.load`): the scenario
-        is built again and the saved actions repeated; each is an undo point."""
-        if saved.scenario is None:
-            raise tracefiles.ReplayError(
-                f"cannot load {saved.source}: {tracefiles.why_not_replayable(None, [])}")
-        if saved.scenario not in scenarios.names():
-            raise tracefiles.ReplayError(f"cannot load {saved.source}: this evtsim has no "
-                                         f"scenario {saved.scenario!r}")
-        params = dict(saved.params or {})
-        machine = scenarios.build(saved.scenario, **params)
-        replay_actions(machine, list(saved.actions))
-        if machine.trace.to_dicts() != saved.to_dicts():
-            self.say(f"Load: warning: the replay of {saved.source} differs from the "
-                     f"file (was it made by another evtsim version?)")
+        is built again and the saved actions repeated, checked against the file's
+        records as `evtsim.trace.replay` checks them (a ReplayError leaves the lab as
+        it was); each action is an undo point."""
+        machine = tracefiles.replay(saved, start_again=start_again)
         self.scenario_name, self.builder = saved.scenario, None
-        self.params = params
+        self.params = dict(saved.params or {})
         self.rebuildable = True
         self.checkpoints = list(range(len(machine.actions)))
         self._attach(machine)
         self.say(f"Loaded {saved.source}: {self.what()}, {len(saved.actions)} action(s), "
-                 f"{len(machine.trace)} steps. Undo goes back one action at a time.")
+                 f"{len(machine.trace)} steps, identical to the file. Undo goes back one "
+                 f"action at a time.")
         return machine
 
     # --- where the run stands -----------------------------------------------------------

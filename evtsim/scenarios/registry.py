@@ -6,7 +6,10 @@ outcome a learner should observe. The modules patterns, sharing and traps regist
 theirs here; evtsim.scenarios lists and builds them. Every parameter is checked before
 anything is built: it must have the type of its default (a whole number, True/False or a
 string) and lie in the limits of `RULES`, so a wrong value gets a plain
-BadArgumentError that says what is allowed, never a traceback from deep inside.
+BadArgumentError that says what is allowed, never a traceback from deep inside. Every
+whole-number parameter must have its range in RULES (a builder without one is refused
+when it registers), so no number, from a notebook, `--param` or a trace file, is
+unbounded: `waiters=10**8` is refused before anything is built.
 """
 from __future__ import annotations
 
@@ -44,10 +47,19 @@ RULES: dict[str, Rule] = {
                       choices=("DriverEntry", "dispatch")),
     "app_name": Rule("the name the app passes to CreateEvent", longest=MAX_NAME_CHARS),
 }
-# A parameter with no rule of its own still has its default's type checked, and these
-# limits (a scenario added later should add its rule above).
-_ANY_COUNT = Rule("a number", 0, 1_000_000)
+# A string parameter with no rule of its own still has its default's type checked and
+# this length. A whole-number parameter must have its rule above: `scenario` refuses to
+# register one without it, so no number a file or --param gives is ever unbounded.
 _ANY_TEXT = Rule("a text", longest=MAX_NAME_CHARS)
+
+
+def _bounded(name: str, default) -> bool:
+    """Whether a parameter's values are bounded: a flag, a string, or a whole number
+    with a range in RULES."""
+    if isinstance(default, int) and not isinstance(default, bool):
+        rule = RULES.get(name)
+        return rule is not None and rule.low is not None and rule.high is not None
+    return True
 
 
 def allowed(name: str, default) -> str:
@@ -56,7 +68,8 @@ def allowed(name: str, default) -> str:
     if isinstance(default, bool):
         return "True or False"
     if isinstance(default, int):
-        rule = rule or _ANY_COUNT
+        assert rule is not None and rule.low is not None and rule.high is not None, \
+            f"the parameter {name} has no range in RULES"
         return f"a whole number from {rule.low:,} to {rule.high:,} ({rule.means})"
     rule = rule or _ANY_TEXT
     if rule.choices is not None:
@@ -70,7 +83,7 @@ def problem(name: str, value, default) -> str | None:
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):
-        rule = rule or _ANY_COUNT
+        assert rule is not None, f"the parameter {name} has no rule in RULES"
         low, high = rule.low, rule.high
         assert low is not None and high is not None, f"the rule for {name} has no range"
         ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
@@ -144,6 +157,11 @@ def scenario(name: str, title: str, source: str,
     def register(builder: Callable) -> Scenario:
         defaults = {p.name: p.default for p in inspect.signature(builder).parameters.values()
                     if p.default is not inspect.Parameter.empty}
+        unbounded = [k for k, v in defaults.items() if not _bounded(k, v)]
+        if unbounded:
+            raise TypeError(f"scenario {name!r}: the whole-number parameter "
+                            f"{unbounded[0]!r} has no limits; add its Rule to RULES in "
+                            f"evtsim/scenarios/registry.py (and to docs/engine.md)")
         entry = Scenario(name, title, source, outcome, builder, defaults)
         REGISTRY[name] = entry
         return entry

@@ -7,15 +7,14 @@ rebuilt and kept in `.machine`). A culled Binder session then loses nothing.
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import ipywidgets as W
 
-from .. import scenarios
 from .. import trace as tracefiles
 from ..errors import EvtsimError
-from ..lab import LabSession, replay_actions
+from ..lab import LabSession
+from ..lab.rebuild import start_again
 from ..machine import Machine
 from .panel import Panel, button, esc, guarded
 
@@ -89,25 +88,21 @@ class TraceFiles(Panel):
         self.load_bytes(bytes(content), name)
 
     def load_bytes(self, content: bytes, name: str = "upload") -> Machine | None:
+        """Load an uploaded trace file: read as `evtsim.trace.load` reads a file and
+        replayed as `evtsim.trace.replay` replays one, so the lab says what the command
+        line says. A refused file leaves the lab and the machine as they were."""
         try:
-            data = json.loads(content.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            self.say(f"Upload {name}: not an evtsim trace file ({error})")
-            return None
-        try:
-            saved = tracefiles.from_data(data, source=name)
+            saved = tracefiles.from_bytes(bytes(content), source=name)
             if self.lab is not None:
                 return self.lab.load(saved)
-            machine = scenarios.build(saved.scenario, **(saved.params or {})) \
-                if saved.scenario else None
-            if machine is None:
-                reason = tracefiles.why_not_replayable(None, [])
-                raise tracefiles.ReplayError(f"cannot load {name}: {reason}")
-            replay_actions(machine, list(saved.actions))
+            machine = tracefiles.replay(saved, start_again=start_again)
             self._machine = machine
             self.say(f"Upload {name}: rebuilt {saved.scenario} with "
-                     f"{len(saved.actions)} action(s), {len(machine.trace)} steps.")
+                     f"{len(saved.actions)} action(s), {len(machine.trace)} steps, "
+                     f"identical to the file.")
             return machine
         except EvtsimError as error:
-            self.say(f"Upload {name}: {error}")
+            text = str(error)
+            self.say(f"Upload {text}" if text.startswith(f"{name}: ")
+                     else f"Upload {name}: {text}")
             return None
