@@ -185,16 +185,27 @@ def _cmd_replay(args, out) -> int:
     return 0
 
 
+FIRST_LESSON = "00-start-here.ipynb"
+
+
 def notebooks_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def lab_command(extra) -> list[str]:
-    """The JupyterLab command that `python run.py lab` runs, for this interpreter."""
+    """The JupyterLab command that `python run.py lab` runs, for this interpreter: on
+    lesson 00, with no news and no update check. The checkout's jupyter-env/ settings
+    (which run.py copies into its venv) stop the news question in the browser."""
     notebooks = notebooks_dir()
+    settings = notebooks.parent / "jupyter-env" / "share" / "jupyter" / "lab" / "settings"
     as_root = ["--allow-root"] if getattr(os, "geteuid", lambda: 1)() == 0 else []
+    in_checkout = [f"--LabApp.app_settings_dir={settings}"] if settings.is_dir() else []
     return [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.root_dir={notebooks}", *as_root, *extra]
+            f"--ServerApp.root_dir={notebooks}",
+            f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *in_checkout, *as_root, *extra]
 
 
 def _call(command) -> int:

@@ -112,6 +112,23 @@ def test_lab_starts_jupyterlab_on_the_notebooks(monkeypatch):
     assert "--ServerApp.ip=127.0.0.1" in command and command[-2:] == ["--port", "8899"]
 
 
+def test_lab_opens_lesson_00_with_no_news_question_as_run_py_does():
+    """`evtsim lab` is run.py's lab: lesson 00 first, no news feed, no update check, and
+    the checkout's settings folder, whose overrides answer the news question."""
+    import json
+    sys.path.insert(0, str(ROOT))
+    import run
+    command = cli.lab_command([])
+    assert "--LabApp.default_url=/lab/tree/00-start-here.ipynb" in command
+    assert (ROOT / "notebooks" / "00-start-here.ipynb").is_file()
+    for flag in ("--LabApp.news_url=None",
+                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"):
+        assert flag in command and flag in run.lab_command("python", [])
+    (settings,) = [c.split("=", 1)[1] for c in command if c.startswith("--LabApp.app_settings_dir=")]
+    overrides = json.loads((Path(settings) / "overrides.json").read_text(encoding="utf-8"))
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
 def test_python_dash_m_evtsim_works():
     out = subprocess.run([sys.executable, "-m", "evtsim", "list"], capture_output=True,
                          text=True, cwd=ROOT)

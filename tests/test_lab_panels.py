@@ -295,3 +295,17 @@ def test_the_lab_session_runs_without_matplotlib_or_ipywidgets():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["ended", "True", "driver", "3"]
+
+
+def test_the_lab_session_calls_only_its_four_instructor_routines():
+    """A caller-given routine name goes no further than the lab's buttons, as a trace
+    file's kernel action goes no further than evtsim.instructor's table."""
+    from evtsim.errors import BadArgumentError
+    from evtsim.lab import LabSession
+    session = LabSession("notification_broadcast", waiters=1)
+    before = len(session.machine.trace)
+    for op in ("__setattr__", "KeWaitForSingleObject", "_verifier"):
+        with pytest.raises(BadArgumentError, match="the lab calls one of KeSetEvent"):
+            session.kernel(op, "DataReady")
+    assert len(session.machine.trace) == before
+    assert session.kernel("KeSetEvent", "DataReady")

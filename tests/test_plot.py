@@ -429,3 +429,16 @@ def test_wait_queue_image_matches_the_baseline(tmp_path):
 def test_namespace_image_matches_the_baseline(tmp_path):
     _compare(plot.namespace(cases.mixed(), process="app.exe"), "namespace_mixed.png",
              tmp_path)
+
+
+def test_a_font_scale_too_large_to_draw_is_refused_with_the_range():
+    """A scale of 1e308 made matplotlib raise from deep inside; the range is 0.25 to 8,
+    as the command line's --font-scale says."""
+    from evtsim import scenarios
+    from evtsim.errors import BadArgumentError
+    m = scenarios.build("notification_broadcast")
+    m.run()
+    for scale in (1e308, 9, 0.1):
+        with pytest.raises(BadArgumentError, match="font_scale is a number from 0.25 to 8"):
+            plot.timeline(m, font_scale=scale)
+    assert plot.timeline(m, font_scale=8) is not None

@@ -22,6 +22,9 @@ from .rebuild import added_waiter, buildable, call_builder, replay_actions, star
 from .texts import record_words, result_words, source_line
 from .verdicts import Verdict, at_rest, verdict_of
 
+# the instructor's buttons, a subset of evtsim.instructor.INSTRUCTOR_ROUTINES
+LAB_ROUTINES = ("KeSetEvent", "KeResetEvent", "KeClearEvent", "KePulseEvent")
+
 __all__ = ["LabSession", "RUN_BUDGET"]
 
 RUN_BUDGET = 10_000
@@ -197,7 +200,11 @@ class LabSession:
 
     def kernel(self, op: str, event_name: str) -> bool:
         """Call `op` (KeSetEvent, KeResetEvent, KeClearEvent, KePulseEvent) on the event
-        as the instructor, through `m.kernel`."""
+        as the instructor, through `m.kernel`. Like a trace file's kernel action, it may
+        name only the lab's four routines, so a caller cannot reach the rest of m.kernel."""
+        if op not in LAB_ROUTINES:
+            raise BadArgumentError(f"the lab calls one of {', '.join(LAB_ROUTINES)} on an "
+                                   f"event, not {op!r}")
         obj = self.machine.find(event_name)
         if obj is None:
             self.say(f"{op}({event_name}): there is no event {event_name} (any more)")

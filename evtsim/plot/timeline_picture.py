@@ -26,14 +26,17 @@ from .shapes import _EMPTY, _rect, _rects_path, _SpanCollection
 from .style import HATCH_USER, HATCH_WAIT, MARKERS, READY_H, RUN_H, _new_figure, _palette
 from .timeline_marks import drawn_keys, fan_out, fit_label, legend_handles, set_x_axis, wrap_label
 
+FONT_SCALES = (0.25, 8)      # a larger scale makes no picture; the CLI says the same
+
 
 def _check_options(font_scale, labels, legend, title, width, max_labels, ax, axis):
     """Refuse a wrong option at once, saying what it should be."""
     def number(value):
         return (isinstance(value, (int, float)) and not isinstance(value, bool)
                 and math.isfinite(value) and value > 0)
-    if not number(font_scale):
-        raise BadArgumentError("font_scale is a positive number (1 normal, 2 projector)")
+    if not number(font_scale) or not FONT_SCALES[0] <= font_scale <= FONT_SCALES[1]:
+        raise BadArgumentError(f"font_scale is a number from {FONT_SCALES[0]} to "
+                               f"{FONT_SCALES[1]} (1 normal, 2 projector), not {font_scale!r}")
     for name, value in (("labels", labels), ("legend", legend)):
         if not isinstance(value, bool):
             raise BadArgumentError(f"{name} is True or False, not {value!r}")
