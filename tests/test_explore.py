@@ -378,7 +378,7 @@ def test_random_and_pct_find_the_deadlock():
 def test_max_schedules_stops_without_claiming_a_proof():
     report = explore(independent(3, 3), "dfs", max_schedules=10)
     assert report.schedules == 10 and not report.exhaustive
-    assert "stopped at max_schedules" in report.verdict
+    assert "stopped early at max_schedules" in report.verdict
 
 
 def test_keyboard_interrupt_returns_the_partial_report():

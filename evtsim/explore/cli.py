@@ -1,7 +1,8 @@
 """The explorer's command line: `evtsim explore SCENARIO [options]`.
 
 Parses the options (strategy, scenario parameters as K=V with Python literals, a
-`--check` expression in `m`, the search bounds), runs `explore()` and prints the report:
+`--check` expression in `m`, the search bounds, `--symmetry`, `--workers`), runs
+`explore()` (or `parallel.explore_parallel` for several workers) and prints the report:
 the verdict, the coverage and one replay line per failure. Exit status 0 when nothing
 failed, 1 when something did, 2 for a usage error. `evtsim.cli` hands `evtsim explore
 ...` to `main` here, and `python -m evtsim.explore` runs it directly.
@@ -37,6 +38,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser.add_argument("--preemptions", type=int, default=2, help="for --strategy bounded")
     parser.add_argument("--depth", type=int, default=3, help="for --strategy pct")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--symmetry", action="store_true",
+                        help="for --strategy dpor: threads that run the same code with the "
+                             "same arguments are interchangeable (far fewer schedules)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="spread the search over N processes (the same report; "
+                             "not in a browser)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     parser.add_argument("--list", action="store_true", help="list the scenarios")
     args = parser.parse_args(argv)
@@ -63,9 +70,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         build = (args.scenario if not params
                  else partial(scenarios.get(args.scenario).build, **params))
-        report = explore(build, args.strategy, check, args.max_schedules, args.seed,
-                         preemptions=args.preemptions, depth=args.depth,
-                         max_steps=args.max_steps, progress=False if args.quiet else None)
+        options = dict(preemptions=args.preemptions, depth=args.depth,
+                       max_steps=args.max_steps, progress=False if args.quiet else None,
+                       symmetry=args.symmetry)
+        if args.workers > 1:
+            from .parallel import explore_parallel  # multiprocessing: never in a browser
+            report = explore_parallel(build, args.strategy, check, args.max_schedules,
+                                      args.seed, workers=args.workers, **options)
+        else:
+            report = explore(build, args.strategy, check, args.max_schedules, args.seed,
+                             **options)
     except EvtsimError as error:
         print(f"evtsim: error: {error}", file=sys.stderr)
         return 2

@@ -81,6 +81,9 @@ class Report:
         self.interrupted = False
         self.limited = False        # stopped at max_schedules
         self.budget_hit = False     # some run was cut at max_steps
+        self.strict_timing = False  # DPOR: timeouts were close, so timed steps kept order
+        self.close_delays = False   # DPOR: delays ended within a few steps of each other
+        self.worker_runs = 0        # runs that worker processes did (parallel runner)
         self._label = label
 
     @property
@@ -88,47 +91,68 @@ class Report:
         return not self.failures
 
     @property
+    def stopped_early(self) -> bool:
+        """The search ended before it had tried everything it set out to try."""
+        return (self.interrupted or self.limited or self.budget_hit
+                or (self.strategy in ("dfs", "dpor", "bounded") and not self.exhaustive))
+
+    @property
     def verdict(self) -> str:
+        """One line: PASSES only for a search that tried every class and found
+        nothing; FAILS when something broke; otherwise "No failure found" and why
+        that is no proof (a search that stopped early says so)."""
         n = f"{self.schedules:,} schedule{'s' if self.schedules != 1 else ''}"
         s = self.strategy
+        no_proof = "not every schedule was tried, so this is no proof"
         if self.interrupted:
-            scope = f"interrupted after {n}: not every schedule was tried, so this is no proof"
+            scope = f"stopped early: interrupted after {n}; {no_proof}"
         elif self.limited:
-            scope = (f"stopped at max_schedules after {n}: not every schedule was tried, "
-                     f"so this is no proof")
+            scope = f"stopped early at max_schedules after {n}; {no_proof}"
+        elif self.budget_hit:
+            scope = (f"stopped early: some runs hit the step budget (max_steps) in {n}; "
+                     f"{no_proof}")
         elif self.exhaustive and s == "dfs":
             scope = f"every interleaving was run ({n})"
         elif self.exhaustive and s == "dpor":
-            scope = (f"every class of equivalent interleavings was run ({n}, DPOR; this "
-                     f"assumes threads share state only through kernel objects)")
+            names = (", up to renaming interchangeable threads"
+                     if self.options.get("symmetry") else "")
+            scope = (f"every class of equivalent interleavings was run{names} ({n}, "
+                     f"DPOR; this assumes threads share state only through kernel "
+                     f"objects")
+            if self.close_delays:
+                scope += ("; some delays ended only a few steps apart, and DPOR took "
+                          "their order as it came: strategy=\"dfs\" tries every order")
+            scope += ")"
         elif self.exhaustive and s == "bounded":
             k = self.options.get("preemptions")
             scope = (f"every interleaving was run ({n}); none needed more than {k} "
                      f"preemption{'s' if k != 1 else ''}")
         elif s == "bounded":
             k = self.options.get("preemptions")
-            scope = (f"every schedule with at most {k} preemption{'s' if k != 1 else ''} "
-                     f"was run ({n}); schedules with more were not, so this is no proof")
+            scope = (f"stopped early at the preemption bound: every schedule with at most "
+                     f"{k} preemption{'s' if k != 1 else ''} was run ({n}); schedules "
+                     f"with more were not, so this is no proof")
         elif s in ("random", "pct"):
             scope = (f"{n} {'random' if s == 'random' else 'PCT'} schedules "
                      f"(seed {self.options.get('seed')}); a sample, so this is no proof")
         else:
-            scope = f"{n} run; not every schedule was covered, so this is no proof"
-        if self.budget_hit and not self.failures:
-            scope += "; some runs hit the step budget"
+            scope = f"stopped early after {n}; {no_proof}"
         if self.failures:
             kinds = ", ".join(sorted({f.kind for f in self.failures}))
             return (f"FAILS: {len(self.failures)} distinct failure"
                     f"{'s' if len(self.failures) != 1 else ''} ({kinds}); {scope}.")
-        if self.exhaustive:
+        if self.exhaustive and not self.stopped_early:
             return f"PASSES: no failure in any schedule; {scope}."
         return f"No failure found; {scope}."
 
-    def describe(self) -> str:
+    def describe(self, seconds: bool = True) -> str:
+        """The verdict, the coverage line and each failure. `seconds=False` leaves the
+        time out (two searches that did the same then print the same)."""
+        took = f"{self.seconds:.2f} s " if seconds else ""
         lines = [self.verdict,
                  f"{self.schedules:,} schedules, {len(self.end_states)} distinct end "
                  f"state{'s' if len(self.end_states) != 1 else ''}, {self.steps:,} steps, "
-                 f"{self.seconds:.2f} s ({self.strategy})."]
+                 f"{took}({self.strategy})."]
         for f in self.failures:
             lines.append(f.describe())
         return "\n".join(lines)

@@ -17,7 +17,6 @@ from ..errors import BadArgumentError
 from ..machine import Machine
 from ..scheduler import WAITING
 
-
 # --- building and replaying ------------------------------------------------------------
 
 def _resolve_build(build, params=None):

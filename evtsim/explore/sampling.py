@@ -32,7 +32,7 @@ class _PctChooser:
         self.priority: dict = {}
         changes = min(depth - 1, horizon)
         self.changes = dict(zip(sorted(rng.sample(range(1, horizon + 1), changes)),
-                                range(changes, 0, -1))) if changes > 0 else {}
+                                range(changes, 0, -1), strict=True)) if changes > 0 else {}
         self.step = 0
 
     def __call__(self, m, ready, last, stack):

@@ -5,14 +5,17 @@ Strategies
     "bounded"  every interleaving with at most `preemptions` preemptions (CHESS, Musuvathi
                and Qadeer 2007: a preemption is switching away from a thread that could
                still run; most bugs need at most two). Never a proof.
-    "dpor"     dynamic partial-order reduction with sleep sets (Flanagan and Godefroid
-               2005; source sets as in Abdulla et al. 2014), see `dpor`.
+    "dpor"     optimal dynamic partial-order reduction (Abdulla et al. 2017: source sets,
+               wake-up trees and sleep sets), see `dpor`; one run per class of
+               equivalent interleavings.
     "random"   seeded uniformly random choices.           Never a proof.
     "pct"      probabilistic concurrency testing (Burckhardt et al. 2010), see `sampling`.
 
 `explore()` checks its options, walks the schedule tree (dfs, bounded, dpor) or samples
-it (random, pct), turns every run's end into an end state and maybe a `Failure`, then
-replays each failure for its story (`stories`). Each run is built afresh (`runs`).
+it (random, pct), turns every run's end into an end state and maybe a `Failure`
+(`outcome`), then replays each failure for its story (`stories`). Each run is built
+afresh (`execution`). A DPOR search whose timers turn out to be close together starts
+again with the strict timing rules (docs/explore.md, "Virtual time").
 """
 from __future__ import annotations
 
@@ -22,15 +25,18 @@ import time
 from collections.abc import Callable
 
 from .. import scenarios
-from ..errors import BadArgumentError, EvtsimError, learner_frames
+from ..errors import BadArgumentError, EvtsimError
 from ..machine import Machine
-from ..scheduler import WAITING
-from .dpor import choose_dpor, observed_step, races
+from .dpor import DporTree, robust
+from .execution import dpor_run, replay_prefix
+from .independence import Footprints, Places
+from .outcome import Outcome, classify
 from .progress import _Progress
 from .report import Failure, Report
-from .runs import _find, _make, _resolve_build, _scenario_label, state_key
+from .runs import _find, _make, _resolve_build, _scenario_label
 from .sampling import _PctChooser, _RandomChooser
 from .stories import _tell
+from .symmetry import orbits
 from .tree import _Node
 
 STRATEGIES = ("dfs", "bounded", "dpor", "random", "pct")
@@ -39,9 +45,12 @@ DEFAULT_RANDOM_RUNS = 1_000
 GC_EVERY = 256                  # runs between collections of the machines thrown away
 
 
+class _TimersClose(Exception):
+    """A DPOR run showed timers too close for the relaxed timing rules: start again."""
+
 class _Explorer:
     def __init__(self, build, strategy, check, max_schedules, max_steps, seed,
-                 preemptions, depth, report, progress):
+                 preemptions, depth, report, progress, symmetry=False, strict=False):
         self.build = build
         self.strategy = strategy
         self.check = check
@@ -52,130 +61,57 @@ class _Explorer:
         self.depth = depth
         self.report = report
         self.progress = progress
+        self.symmetry = symmetry
+        self.strict = strict
         self.failures: dict = {}
-        self.dpor = strategy == "dpor"
         self.bound_cut = False          # bounded: some schedule needed more preemptions
         self.runs_since_gc = 0
+        self.tree: DporTree | None = None
 
-    # --- one run ----------------------------------------------------------------------
+    # --- one run (dfs, bounded, random, pct) ------------------------------------------
     def execute(self, stack, diverge, choose):
         """Build, replay the choices of `stack`, then extend it with `choose(node, m)`
-        until the run ends. Steps from `diverge` on are new (DPOR records them)."""
-        m = _make(self.build)
-        m.tracing = False
-        dpor = self.dpor
-        report = self.report
-        first_error = None
-        steps = 0
-        for index, node in enumerate(stack):
-            ready = m.choices()
-            thread = _find(ready, node.choice)
-            if thread is None:
-                raise EvtsimError(
-                    f"the build is not deterministic: at step {index} the schedule "
-                    f"chose {node.choice!r}, which is not ready in this run "
-                    f"(ready: {', '.join(t.name for t in ready) or 'none'}). A build "
-                    f"must give the same machine every time (seed any randomness).")
-            if dpor and index >= diverge:
-                node.event = observed_step(m, thread, stack, index)
-            else:
-                m.step(thread)
-            steps += 1
-            if first_error is None and thread.error is not None:
-                first_error = (thread, steps)
-        sleep_blocked = False
+        until the run ends."""
+        m, first_error = replay_prefix(self.build, [n.choice for n in stack], len(stack))
+        steps = len(stack)
         while True:
             ready = m.choices()
-            if not ready:
-                break
-            if steps >= self.max_steps:
+            if not ready or steps >= self.max_steps:
                 break
             last = stack[-1].choice if stack else None
             node = choose(m, ready, last, stack)
-            if node is None:                    # every ready thread asleep (DPOR)
-                sleep_blocked = True
-                break
             stack.append(node)
             thread = _find(ready, node.choice)
-            if dpor:
-                node.event = observed_step(m, thread, stack, len(stack) - 1)
-            else:
-                m.step(thread)
+            m._step_thread(thread)
             steps += 1
             if first_error is None and thread.error is not None:
                 first_error = (thread, steps)
-        report.steps += steps
+        self.ran(steps)
+        self.report.schedules += 1
+        schedule = [n.choice for n in stack]
+        self.record(self.classify(m, schedule, steps, first_error), schedule)
+
+    def ran(self, steps: int) -> None:
+        self.report.steps += steps
         self.runs_since_gc += 1
         if self.runs_since_gc >= GC_EVERY:
             self.runs_since_gc = 0
             gc.collect(0)       # only what was made since: the dead machines
-        if sleep_blocked:
-            report.pruned += 1
-            return
-        report.schedules += 1
-        self.finish(m, stack, steps, first_error)
 
-    def finish(self, m, stack, steps, first_error):
-        """Classify the end of a run, remember its end state and any failure."""
-        schedule = [n.choice for n in stack]
-        failure = None
-        ended = not m.choices() if steps >= self.max_steps else True
-        if m.bugcheck is not None:
-            b = m.bugcheck
-            failure = ("bugcheck", ("bugcheck", b.code, b.rule),
-                       f"bug check 0x{b.code:X} ({b.name}) in {b.thread}: {b.rule}",
-                       schedule)
-        elif first_error is not None:
-            thread, at = first_error
-            err = thread.error
-            line = _error_line(err)
-            failure = ("error", ("error", thread.name, type(err).__name__, line),
-                       f"{thread.name} stopped with {type(err).__name__}"
-                       f"{f' at line {line}' if line else ''}: {err}", schedule[:at])
-        elif not ended:
-            self.report.budget_hit = True
-            busiest = max(m.threads, key=lambda t: t.steps)
-            failure = ("budget", ("budget", busiest.name),
-                       f"no end after {self.max_steps} steps; {busiest.name} took "
-                       f"{busiest.steps} of them (a loop that never waits?)", schedule)
-        else:
-            waiting = [t for t in m.threads if t.state == WAITING]
-            if waiting:
-                what = tuple(sorted((t.name, t.wait.describe(), t.wait.line)
-                                    for t in waiting))
-                text = "; ".join(f"{n} waits forever on {d}"
-                                 f"{f' (line {line})' if line else ''}"
-                                 for n, d, line in what)
-                # keyed by where they wait, not who: two consumers stuck at the same
-                # line on the same event are one failure
-                where = tuple(sorted((d, line) for _, d, line in what))
-                failure = ("hang", ("hang", where), text, schedule)
-            elif self.check is not None:
-                failure = self.run_check(m, schedule)
-        for t in m.threads:
-            if t.error is not None and failure is None:
-                failure = ("error", ("error", t.name, type(t.error).__name__, None),
-                           f"{t.name} stopped with {type(t.error).__name__}: {t.error}",
-                           schedule)
-        if ended:
-            key = state_key(m)
-            if key not in self.report.end_states:
-                self.report.end_states.add(key)
-                self.report.examples[key] = schedule
-        if failure is not None:
-            self.add_failure(*failure)
+    def classify(self, m, schedule, steps, first_error) -> Outcome:
+        return classify(m, schedule, steps, first_error, self.max_steps, self.check)
 
-    def run_check(self, m, schedule):
-        try:
-            verdict = self.check(m)
-        except Exception as error:           # the learner's check itself failed
-            text = f"check(m) raised {type(error).__name__}: {error}"
-            return ("check", ("check", text), text, schedule)
-        if verdict is False:
-            return ("check", ("check", None), "check(m) returned False", schedule)
-        if isinstance(verdict, str) and verdict:
-            return ("check", ("check", verdict), verdict, schedule)
-        return None
+    def record(self, outcome: Outcome, schedule: list) -> None:
+        """Add a run's end to the report: its end state, its failure."""
+        report = self.report
+        if outcome.budget_hit:
+            report.budget_hit = True
+        key = outcome.key
+        if key is not None and key not in report.end_states:
+            report.end_states.add(key)
+            report.examples[key] = schedule
+        if outcome.failure is not None:
+            self.add_failure(*outcome.failure)
 
     def add_failure(self, kind, key, message, schedule):
         found = self.failures.get(key)
@@ -189,31 +125,27 @@ class _Explorer:
                 found.schedule = list(schedule)
                 found.message = found.story = message
 
-    # --- the tree walk (dfs, bounded, dpor) -------------------------------------------
+    # --- the tree walk (dfs, bounded) -------------------------------------------------
     def systematic(self):
+        if self.strategy == "dpor":
+            return self.dpor()
         report = self.report
         stack: list[_Node] = []
-        choose = {"dfs": self.choose_dfs, "bounded": self.choose_bounded,
-                  "dpor": choose_dpor}[self.strategy]
+        choose = {"dfs": self.choose_dfs, "bounded": self.choose_bounded}[self.strategy]
         diverge = 0
         while True:
-            if report.schedules + report.pruned >= self.max_schedules:
+            if report.schedules >= self.max_schedules:
                 report.limited = True
                 return
             self.execute(stack, diverge, choose)
-            if self.dpor:
-                races(stack, diverge)
             self.progress.update(report)
             # backtrack to the deepest node with something left to try
             while stack:
                 node = stack[-1]
-                if self.dpor:
-                    node.explored[node.choice] = node.event[1]
                 node.done.append(node.choice)
                 nxt = self.next_choice(node)
                 if nxt is not None:
                     node.choice = nxt
-                    node.event = None
                     diverge = len(stack) - 1
                     break
                 stack.pop()
@@ -223,7 +155,7 @@ class _Explorer:
 
     def next_choice(self, node):
         for name in node.todo:
-            if name not in node.done and (node.sleep is None or name not in node.sleep):
+            if name not in node.done:
                 return name
         return None
 
@@ -257,12 +189,59 @@ class _Explorer:
                  and node.last in node.enabled)
         return node.preempts + (1 if extra else 0)
 
+    # --- the DPOR walk ----------------------------------------------------------------
+    def dpor(self):
+        report = self.report
+        places = Places()
+        footprints = Footprints(places, strict=self.strict)
+        groups = orbits(_make(self.build)) if self.symmetry else []
+        tree = self.tree = DporTree(places, groups)
+        stack: list[_Node] = []
+        diverge: int | None = 0
+        while diverge is not None:
+            if report.schedules + report.pruned >= self.max_schedules:
+                report.limited = True
+                return
+            steps, blocked, timing, outcome = self.dpor_once(stack, diverge, tree,
+                                                             footprints)
+            self.ran(steps)
+            timeouts_close, delays_close = timing
+            if timeouts_close and not self.strict:
+                raise _TimersClose
+            if delays_close:
+                report.close_delays = True
+            if blocked:
+                report.pruned += 1
+            else:
+                report.schedules += 1
+                self.record(outcome, [n.choice for n in stack])
+            tree.analyse(stack, diverge)
+            self.progress.update(report)
+            diverge = tree.backtrack(stack)
+            if diverge is not None:
+                self.planned(stack, tree)
+        report.exhaustive = not report.budget_hit
+
+    def dpor_once(self, stack, diverge, tree, footprints):
+        """One DPOR run from `stack[diverge]`: (steps, blocked, timing, outcome)."""
+        m, steps, first_error, blocked = dpor_run(
+            self.build, stack, diverge, tree, footprints, self.max_steps)
+        timing = robust(stack, steps, m.step_time)
+        if blocked is not None:
+            return steps, True, timing, None
+        outcome = self.classify(m, [n.choice for n in stack], steps, first_error)
+        return steps, False, timing, outcome
+
+    def planned(self, stack, tree) -> None:
+        """Called when the next run is chosen (the parallel runner looks ahead here)."""
+
     # --- sampling (random, pct) -------------------------------------------------------
     def sampled(self):
         rng = random.Random(self.seed)
         report = self.report
         horizon = 50
         for _ in range(self.max_schedules):
+            choose: _RandomChooser | _PctChooser
             if self.strategy == "random":
                 choose = _RandomChooser(rng)
             else:
@@ -274,11 +253,6 @@ class _Explorer:
         report.exhaustive = False
 
 
-def _error_line(error):
-    frames = learner_frames(error.__traceback__) if error.__traceback__ else []
-    return frames[-1].lineno if frames else None
-
-
 # --- the entry point -------------------------------------------------------------------
 
 def explore(build: Callable[[], Machine] | str | scenarios.Scenario,
@@ -286,7 +260,8 @@ def explore(build: Callable[[], Machine] | str | scenarios.Scenario,
             check: Callable[[Machine], bool | str | None] | None = None,
             max_schedules: int | None = None,
             seed: int = 0, *, preemptions: int = 2, depth: int = 3,
-            max_steps: int = 10_000, progress: bool | None = False) -> Report:
+            max_steps: int = 10_000, progress: bool | None = False,
+            symmetry: bool = False, _explorer=None) -> Report:
     """Run `build()` under many schedules and report what breaks.
 
     `build` returns a fresh Machine with its threads started (a scenario builder, a
@@ -298,6 +273,12 @@ def explore(build: Callable[[], Machine] | str | scenarios.Scenario,
     `progress`: False (the default, so notebook outputs stay the same from run to
     run) never shows progress, None shows it once a search takes more than 2 s, True
     at once. Ctrl-C (KeyboardInterrupt) stops the search and returns what it found.
+    `symmetry=True` (DPOR only) treats threads that run the same code with the same
+    arguments as interchangeable (see `symmetry`): far fewer runs, end states and
+    failures up to the threads' names; do not use it with a check that names threads.
+    A DPOR search that finds timeouts close together starts again with the strict
+    timing rules (`report.strict_timing`); docs/explore.md has the rules. (`_explorer`
+    is for `parallel.explore_parallel`.)
     """
     if strategy not in STRATEGIES:
         raise BadArgumentError(f"unknown strategy {strategy!r}; choose one of "
@@ -317,27 +298,42 @@ def explore(build: Callable[[], Machine] | str | scenarios.Scenario,
     if isinstance(max_schedules, bool) or not isinstance(max_schedules, int) \
             or max_schedules < 1:
         raise BadArgumentError("max_schedules must be a whole number >= 1")
+    if not isinstance(symmetry, bool):
+        raise BadArgumentError("symmetry is True or False")
+    if symmetry and strategy != "dpor":
+        raise BadArgumentError("symmetry=True works with strategy='dpor' only")
     build, label = _resolve_build(build)
     options = {"seed": seed, "max_schedules": max_schedules, "max_steps": max_steps}
     if strategy == "bounded":
         options["preemptions"] = preemptions
     if strategy == "pct":
         options["depth"] = depth
-    report = Report(strategy, options, label)
+    if symmetry:
+        options["symmetry"] = True
     bar = _Progress(progress, strategy, max_schedules)
-    explorer = _Explorer(build, strategy, check, max_schedules, max_steps, seed,
-                         preemptions, depth, report, bar)
     collecting = gc.isenabled()
     gc.disable()
     start = time.perf_counter()
+    strict = False
     try:
-        if strategy in ("random", "pct"):
-            explorer.sampled()
-        else:
-            explorer.systematic()
-    except KeyboardInterrupt:
-        report.interrupted = True
-        report.exhaustive = False
+        while True:
+            report = Report(strategy, options, label)
+            report.strict_timing = strict
+            explorer = (_explorer or _Explorer)(
+                build, strategy, check, max_schedules, max_steps, seed, preemptions, depth,
+                report, bar, symmetry, strict)
+            try:
+                if strategy in ("random", "pct"):
+                    explorer.sampled()
+                else:
+                    explorer.systematic()
+            except _TimersClose:
+                strict = True           # start again: every timed step keeps its place
+                continue
+            except KeyboardInterrupt:
+                report.interrupted = True
+                report.exhaustive = False
+            break
     finally:
         report.seconds = time.perf_counter() - start
         if collecting:
