@@ -99,3 +99,22 @@ def manual():
 def app(m):
     """A user-mode process on `m` (session 1, a standard user)."""
     return m.process("app.exe")
+
+
+# The files that take longest run first. xdist's loadfile hands files to the workers in
+# collection order, so a long file collected late starts last and runs alone at the end;
+# started first, it runs beside the many short ones. (Ranked by `--durations=0` totals.)
+SLOW_FIRST = ["test_browser_lessons_more.py", "test_browser_lessons.py", "test_fresh_clone.py",
+              "test_lite.py", "test_exercise_check.py", "test_browser_frontends.py",
+              "test_delivery.py", "test_scale.py", "test_fuzz_surfaces.py", "test_plot.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: place for place, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))    # stable: the rest keep their order
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: a worker per core, plus one to use the time the others wait."""
+    import os
+    return (os.cpu_count() or 1) + 1
