@@ -76,7 +76,7 @@ def test_pyproject_names_both_licences():
 
 
 @pytest.mark.slow
-def test_a_wheel_carries_both_licences(tmp_path):
+def test_a_wheel_carries_both_licences_and_the_type_marker(tmp_path):
     """The wheel a learner's pip builds (isolated, with setuptools>=77), from a copy of
     what the build reads: setuptools writes build/ and *.egg-info/ next to the sources,
     and another test (the JupyterLite build) may build the checkout at the same time."""
@@ -99,6 +99,9 @@ def test_a_wheel_carries_both_licences(tmp_path):
         assert sorted(meta.get_all("License-File")) == ["LICENSE", "LICENSE-TEXT"]
         for name in ("LICENSE", "LICENSE-TEXT"):
             assert archive.read(f"{info}/licenses/{name}") == (ROOT / name).read_bytes()
+        names = archive.namelist()
+    # the same wheel carries the type marker (tests/test_code_quality.py checks its source)
+    assert "evtsim/py.typed" in names and "evtsim/machine.py" in names
 
 
 def test_readme_says_which_licence_covers_what():

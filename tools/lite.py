@@ -347,10 +347,20 @@ class QuietHandler(Handler):
         pass
 
 
+class SiteServer(http.server.ThreadingHTTPServer):
+    """A browser that leaves a page mid-download closes its connection: that is not an
+    error of the site, so it is not printed as a traceback."""
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(out: Path, port: int, quiet: bool = False) -> http.server.ThreadingHTTPServer:
     """A static server for the site on 127.0.0.1:port (0: a free port)."""
     handler = functools.partial(QuietHandler if quiet else Handler, directory=str(out))
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    return SiteServer(("127.0.0.1", port), handler)
 
 
 def serve(out: Path, port: int) -> None:
