@@ -141,6 +141,7 @@ MISMATCHES = r"""(lab) => {
     if (!svg) return ['the lab shows no SVG timeline'];
     const wrong = [];
     for (const row of lab.querySelectorAll('.evtsim-thread')) {
+        if (!row.querySelector('b')) { wrong.push('a thread row is being drawn'); continue; }
         const name = row.querySelector('b').textContent.trim();
         const lane = svg.querySelector(`[data-thread="${CSS.escape(name)}"]`);
         if (!lane) { wrong.push(`${name}: no lane`); continue; }
@@ -151,6 +152,7 @@ MISMATCHES = r"""(lab) => {
         if (shown !== drawn) wrong.push(`${name}: panel ${shown}, timeline ${drawn}`);
     }
     for (const row of lab.querySelectorAll('.evtsim-event')) {
+        if (!row.querySelector('b')) { wrong.push('an event row is being drawn'); continue; }
         const name = row.querySelector('b').textContent.trim();
         const lane = svg.querySelector(`[data-event="${CSS.escape(name)}"]`);
         if (!lane) continue;                    // not every object has an event lane
@@ -169,7 +171,8 @@ def click_through_labs(page, name):
     for index in range(labs.count()):
         lab = labs.nth(index)
         lab.scroll_into_view_if_needed()
-        assert lab.evaluate(MISMATCHES) == [], f"{name}: lab {index} before any click"
+        assert poll(lambda: lab.evaluate(MISMATCHES) == [] or None,
+                    f"{name}: lab {index} disagrees with its timeline before any click")
         for click in range(CLICKS_PER_LAB):
             steps = lab.locator(".evtsim-thread button:not([disabled])", has_text="Step")
             if not steps.count():
@@ -178,9 +181,12 @@ def click_through_labs(page, name):
             steps.first.click()
             poll(lambda: lab.locator(".evtsim-log").inner_text() != before,
                  f"{name}: lab {index} did not answer click {click}")
-            wrong = poll(lambda: lab.evaluate(MISMATCHES) == [] or None, f"{name}: lab "
-                         f"{index} after click {click}: {lab.evaluate(MISMATCHES)}")
-            assert wrong
+            # (the message must not read the page: it is made before the poll, while the
+            # widget may still be drawing its rows)
+            agreed = poll(lambda: lab.evaluate(MISMATCHES) == [] or None,
+                          f"{name}: lab {index} after click {click}: the timeline's state "
+                          f"now never agreed with the panel")
+            assert agreed
 
 
 def axe_findings(page) -> list[dict]:
