@@ -14,7 +14,7 @@ from test_explore_dpor import readers, win32_handles
 
 from evtsim import scenarios
 from evtsim.explore import explore, main
-from evtsim.explore.parallel import explore_parallel
+from evtsim_parallel import explore_parallel
 
 FORK = "fork" in multiprocessing.get_all_start_methods()
 
@@ -88,6 +88,6 @@ def test_command_line_with_workers_prints_the_same(capsys):
 
 def test_importing_the_explorer_starts_no_processes():
     code = ("import sys, evtsim.explore; "
-            "print('multiprocessing' in sys.modules, 'evtsim.explore.parallel' in sys.modules)")
+            "print('multiprocessing' in sys.modules, 'evtsim_parallel' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False False"

@@ -29,8 +29,8 @@ Modules, each importing only those above it in this list:
     sampling      the random and PCT choosers (Burckhardt et al. 2010)
     search        `explore()`: the tree walks, the sampling loop, the report
     cli           `main`, the `evtsim explore` command line
-    parallel      `explore_parallel`: worker processes (never imported here: not
-                  for the browser)
+(The runner over several cores, `explore_parallel`, starts processes, so it lives outside
+the Pyodide-safe package, in `evtsim_parallel`.)
 """
 from .cli import main
 from .report import Failure, Report

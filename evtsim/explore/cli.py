@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                        max_steps=args.max_steps, progress=False if args.quiet else None,
                        symmetry=args.symmetry)
         if args.workers > 1:
-            from .parallel import explore_parallel  # multiprocessing: never in a browser
+            from evtsim_parallel import explore_parallel  # processes: outside the core
             report = explore_parallel(build, args.strategy, check, args.max_schedules,
                                       args.seed, workers=args.workers, **options)
         else:

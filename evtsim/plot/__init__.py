@@ -32,34 +32,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+# RUN_H and the other style names are public too (the tests read RUN_H), outside __all__.
+from .look import (  # noqa: F401
+    HATCH_USER,
+    HATCH_WAIT,
+    MARKERS,
+    OKABE_ITO,
+    PALETTES,
+    READY_H,
+    RUN_H,
+)
 from .missing import matplotlib_loads
 
 if TYPE_CHECKING or matplotlib_loads():
     from .namespace_tree import namespace
     from .queues import wait_queues
-
-    # RUN_H and the other style names are public too (the tests read RUN_H), outside __all__.
-    from .style import (  # noqa: F401
-        HATCH_USER,
-        HATCH_WAIT,
-        MARKERS,
-        OKABE_ITO,
-        PALETTES,
-        READY_H,
-        RUN_H,
-        NotebookFigure,
-    )
+    from .style import NotebookFigure  # noqa: F401
     from .timeline_picture import Timeline, timeline
 else:
-    from .look import (  # noqa: F401
-        HATCH_USER,
-        HATCH_WAIT,
-        MARKERS,
-        OKABE_ITO,
-        PALETTES,
-        READY_H,
-        RUN_H,
-    )
     from .missing import Timeline, namespace, timeline, wait_queues
 
 __all__ = ["Timeline", "timeline", "wait_queues", "namespace", "OKABE_ITO", "PALETTES",

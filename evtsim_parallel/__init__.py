@@ -1,8 +1,8 @@
 """Spread a DPOR search over the machine's cores, with the same report as one core.
 
-Not for the browser: this module starts processes (`multiprocessing`, imported only when
-a search starts), so `evtsim.explore` never imports it; call `explore_parallel` or use
-`evtsim explore ... --workers N`.
+Not for the browser: this package starts processes (`multiprocessing`, imported only when
+a search starts), so it stands outside `evtsim`, whose engine uses no threads, processes
+or network; call `explore_parallel` or use `evtsim explore ... --workers N`.
 
 The search itself stays in this process and makes exactly the decisions `explore`
 makes, in the same order: that is what keeps the report the same, byte for byte. Only
@@ -23,12 +23,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from ..errors import BadArgumentError
-from .independence import Event, Footprints, Places
-from .report import Report
-from .search import _Explorer, explore
-from .tree import _Node
-from .wakeup import WNode
+from evtsim.errors import BadArgumentError
+from evtsim.explore.independence import Event, Footprints, Places
+from evtsim.explore.report import Report
+from evtsim.explore.search import _Explorer, explore
+from evtsim.explore.tree import _Node
+from evtsim.explore.wakeup import WNode
 
 _STATE: dict = {}               # what forked workers inherit: the search being run
 
@@ -239,11 +239,11 @@ def _work(job):
 
 
 def _run_job(job):
-    from .dpor import DporTree, robust
-    from .execution import dpor_run
-    from .outcome import classify
-    from .runs import _make
-    from .symmetry import orbits
+    from evtsim.explore.dpor import DporTree, robust
+    from evtsim.explore.execution import dpor_run
+    from evtsim.explore.outcome import classify
+    from evtsim.explore.runs import _make
+    from evtsim.explore.symmetry import orbits
     prefix, seed, branch = job
     build = _STATE["build"]
     places = Places()
